@@ -1,0 +1,59 @@
+"""The extracted invoice: what `ocr` hands to the rest of closeflow.
+
+Typed at the boundary (pydantic), money as Decimal, dates as date. `to_json()` gives the
+DESIGN.md command-line form: ISO dates, amounts as decimal strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ExtractionMethod = Literal["text", "ocr", "mixed"]
+DocumentStatus = Literal["extracted", "needs_review", "quarantined", "duplicate"]
+
+
+class LineItem(BaseModel):
+    line_no: int
+    description: str
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    amount: Decimal
+    tax_rate: Decimal | None = None  # 0.20 for 20 %
+    tax_amount: Decimal | None = None
+
+
+class ExtractedInvoice(BaseModel):
+    """One input file after extraction. Fields are None when not found."""
+
+    file: str
+    file_sha256: str
+    media_type: str
+    size_bytes: int
+    supplier_id: str | None = None
+    supplier_name: str | None = None
+    supplier_tax_id: str | None = None
+    buyer_name: str | None = None
+    buyer_tax_id: str | None = None
+    invoice_number: str | None = None
+    invoice_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str | None = None
+    subtotal: Decimal | None = None
+    tax_amount: Decimal | None = None
+    total: Decimal | None = None
+    document_type: Literal["invoice", "credit_note"] = "invoice"
+    payment_reference: str | None = None
+    supplier_iban: str | None = None
+    language: str | None = None
+    extraction_method: ExtractionMethod | None = None
+    line_items: list[LineItem] = Field(default_factory=list)
+    field_confidence: dict[str, float] = Field(default_factory=dict)
+    status: DocumentStatus = "extracted"
+    review_reasons: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return self.model_dump(mode="json")

@@ -1,0 +1,220 @@
+"""Company configuration a finance user edits: company, chart of accounts, suppliers.
+
+Every file is YAML validated on load with pydantic. A bad file raises `ConfigError`
+naming the file, the line and what to fix; nothing downstream sees a half-read file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used. The message names file and line."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str, fix: str = "") -> None:
+        self.path, self.line, self.fix = str(path), line, fix
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}" + (f" (fix: {fix})" if fix else ""))
+
+
+def _node_lines(node: yaml.Node, path: tuple = ()) -> dict[tuple, int]:
+    """Map each key path in a YAML document to its 1-based line number."""
+    lines = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = path + (key.value,)
+            lines[sub] = key.start_mark.line + 1
+            lines.update({k: v for k, v in _node_lines(value, sub).items() if k != sub})
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.update(_node_lines(item, path + (i,)))
+    return lines
+
+
+def read_yaml(path: Path | str) -> tuple[object, dict[tuple, int]]:
+    """Parse a YAML file; return the data and a key-path -> line map."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read file: {exc.strerror}") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError(
+            path, line, f"not valid YAML: {exc.problem}", "check indentation and quoting"
+        ) from exc
+    return data, (_node_lines(node) if node is not None else {})
+
+
+def load_model(path: Path | str, model: type[M], data: object = None) -> M:
+    """Load `path` (or already-read `data`) into `model`, errors pointing at the line."""
+    if data is None:
+        data, lines = read_yaml(path)
+    else:
+        lines = read_yaml(path)[1]
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = None
+        for n in range(len(loc), -1, -1):  # nearest enclosing key that has a line
+            if loc[:n] in lines:
+                line = lines[loc[:n]]
+                break
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        fix = "add the missing field" if err["type"] == "missing" else "correct the value"
+        if err["type"] == "extra_forbidden":
+            fix = "remove or rename the unknown field"
+        raise ConfigError(path, line, f"{field}: {err['msg']}", fix) from exc
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+AccountType = Literal["asset", "liability", "equity", "income", "expense"]
+
+
+class Account(Strict):
+    code: str
+    name: str
+    type: AccountType
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+
+class ChartOfAccounts(Strict):
+    accounts: list[Account]
+
+    def codes(self) -> set[str]:
+        return {a.code for a in self.accounts}
+
+    def by_code(self) -> dict[str, Account]:
+        return {a.code: a for a in self.accounts}
+
+
+class Supplier(Strict):
+    supplier_id: str
+    name: str
+    tax_id: str | None = None
+    iban: str | None = None
+    currency: str = "EUR"
+    language: str = "en"
+    country: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Suppliers(Strict):
+    suppliers: list[Supplier]
+
+
+class BankAccount(Strict):
+    account_id: str  # IBAN or bank account number as the statement names it
+    currency: str
+    ledger_account: str
+    name: str = ""
+
+
+class Company(Strict):
+    name: str
+    tax_id: str | None = None
+    functional_currency: str = "EUR"
+    timezone: str = "Europe/Berlin"
+    first_period: str | None = None  # YYYY-MM
+    closed_through: str | None = None  # last closed period, YYYY-MM
+    bank_accounts: list[BankAccount] = Field(default_factory=list)
+    ap_account: str = "2000"
+    bank_fee_account: str = "6900"
+    fx_difference_account: str = "7900"
+    rounding_account: str = "8999"
+    chart_of_accounts: str = "chart_of_accounts.yml"
+    suppliers: str = "suppliers.yml"
+    posting_rules: str = "posting_rules.yml"
+    fx_rates: str = "fx_rates.csv"
+
+
+class FxRates:
+    """Daily rates: functional-currency units per one unit of a foreign currency."""
+
+    def __init__(self, rates: dict[tuple[str, dt.date], Decimal]) -> None:
+        self._rates = rates
+
+    @classmethod
+    def load(cls, path: Path | str) -> FxRates:
+        path = Path(path)
+        rates: dict[tuple[str, dt.date], Decimal] = {}
+        if not path.exists():
+            return cls(rates)
+        with path.open(encoding="utf-8") as fh:
+            header = fh.readline().strip().split(",")
+            if header != ["date", "currency", "rate"]:
+                raise ConfigError(path, 1, f"header is {header}", "use: date,currency,rate")
+            for n, row in enumerate(fh, start=2):
+                if not row.strip():
+                    continue
+                try:
+                    d, ccy, rate = row.strip().split(",")
+                    rates[(ccy, dt.date.fromisoformat(d))] = Decimal(rate)
+                except Exception as exc:
+                    raise ConfigError(
+                        path, n, f"cannot read rate row {row.strip()!r}", "YYYY-MM-DD,CCY,0.123"
+                    ) from exc
+        return cls(rates)
+
+    def rate(self, currency: str, on: dt.date, functional: str) -> Decimal | None:
+        """The rate on `on`, or the latest before it within 7 days; None if unknown."""
+        if currency == functional:
+            return Decimal(1)
+        for back in range(8):
+            r = self._rates.get((currency, on - dt.timedelta(days=back)))
+            if r is not None:
+                return r
+        return None
+
+
+class CompanyConfig:
+    """Everything a run needs to know about the company, loaded from one folder."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.company: Company = load_model(self.root / "company.yml", Company)
+        self.chart: ChartOfAccounts = load_model(
+            self.root / self.company.chart_of_accounts, ChartOfAccounts
+        )
+        self.suppliers: list[Supplier] = load_model(
+            self.root / self.company.suppliers, Suppliers
+        ).suppliers
+        self.fx = FxRates.load(self.root / self.company.fx_rates)
+
+    @property
+    def rules_path(self) -> Path:
+        return self.root / self.company.posting_rules
+
+    def bank_account(self, account_id: str) -> BankAccount | None:
+        norm = account_id.replace(" ", "").upper()
+        for acct in self.company.bank_accounts:
+            if acct.account_id.replace(" ", "").upper() == norm:
+                return acct
+        return None
+
+
+def default_home() -> Path:
+    """Where closeflow keeps its inbox, archive, warehouse and reports."""
+    return Path(os.environ.get("CLOSEFLOW_HOME", Path.cwd() / "var")).resolve()

@@ -1,0 +1,194 @@
+"""Arrow schemas of the warehouse's `raw` tables: the table contracts of DESIGN.md.
+
+One schema per table; the warehouse DDL, the Parquet files of the command line and the
+tests all derive from these, so a column is named and typed in exactly one place.
+Money is decimal128(18, 2), rates decimal128(18, 6); never float.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(18, 2)
+RATE = pa.decimal128(18, 6)
+TS = pa.timestamp("us", tz="UTC")
+
+FILE_STATUSES = ("extracted", "needs_review", "quarantined", "duplicate")
+SOURCE_TYPES = ("invoice", "payment", "bank_fee", "fx_difference", "manual", "adjustment")
+MATCH_STATUSES = ("auto", "suggested", "confirmed")
+
+FILE_MANIFEST = pa.schema(
+    [
+        ("file_sha256", pa.string()),
+        ("source_uri", pa.string()),
+        ("received_at", TS),
+        ("size_bytes", pa.int64()),
+        ("media_type", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+INVOICES = pa.schema(
+    [
+        ("invoice_id", pa.string()),
+        ("supplier_id", pa.string()),
+        ("supplier_name", pa.string()),
+        ("supplier_tax_id", pa.string()),
+        ("buyer_name", pa.string()),
+        ("buyer_tax_id", pa.string()),
+        ("invoice_number", pa.string()),
+        ("invoice_date", pa.date32()),
+        ("due_date", pa.date32()),
+        ("currency", pa.string()),
+        ("subtotal", MONEY),
+        ("tax_amount", MONEY),
+        ("total", MONEY),
+        ("document_type", pa.string()),
+        ("payment_reference", pa.string()),
+        ("supplier_iban", pa.string()),
+        ("extraction_method", pa.string()),
+        ("field_confidence", pa.string()),  # JSON object: field -> confidence in [0, 1]
+        ("status", pa.string()),
+        ("period", pa.string()),
+    ]
+)
+
+INVOICE_LINES = pa.schema(
+    [
+        ("invoice_id", pa.string()),
+        ("line_no", pa.int32()),
+        ("description", pa.string()),
+        ("quantity", pa.decimal128(18, 4)),
+        ("unit_price", MONEY),
+        ("amount", MONEY),
+        ("tax_rate", RATE),
+        ("tax_amount", MONEY),
+    ]
+)
+
+JOURNAL_LINES = pa.schema(
+    [
+        ("entry_id", pa.string()),
+        ("line_no", pa.int32()),
+        ("entry_date", pa.date32()),
+        ("period", pa.string()),
+        ("account", pa.string()),
+        ("amount", MONEY),  # signed, debit positive, functional currency
+        ("currency", pa.string()),  # transaction currency
+        ("amount_txn", MONEY),  # signed, transaction currency
+        ("fx_rate", RATE),  # functional units per one transaction-currency unit
+        ("cost_center", pa.string()),
+        ("supplier_id", pa.string()),
+        ("source_type", pa.string()),
+        ("source_id", pa.string()),
+        ("rule_id", pa.string()),
+        ("rule_version", pa.string()),
+        ("description", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+BANK_STATEMENTS = pa.schema(
+    [
+        ("statement_id", pa.string()),
+        ("account_id", pa.string()),
+        ("currency", pa.string()),
+        ("opening_balance", MONEY),
+        ("closing_balance", MONEY),
+        ("from_date", pa.date32()),
+        ("to_date", pa.date32()),
+        ("source_format", pa.string()),
+        ("file_sha256", pa.string()),
+    ]
+)
+
+BANK_LINES = pa.schema(
+    [
+        ("line_id", pa.string()),
+        ("statement_id", pa.string()),
+        ("booking_date", pa.date32()),
+        ("value_date", pa.date32()),
+        ("amount", MONEY),  # signed, money in positive
+        ("currency", pa.string()),
+        ("counterparty_name", pa.string()),
+        ("counterparty_account", pa.string()),
+        ("remittance_info", pa.string()),
+        ("bank_reference", pa.string()),
+        ("end_to_end_id", pa.string()),
+    ]
+)
+
+OPEN_ITEMS = pa.schema(
+    [
+        ("item_id", pa.string()),
+        ("supplier_id", pa.string()),
+        ("supplier_name", pa.string()),
+        ("supplier_account", pa.string()),
+        ("invoice_number", pa.string()),
+        ("payment_reference", pa.string()),
+        ("due_date", pa.date32()),
+        ("amount_open", MONEY),  # positive: what we owe, transaction currency
+        ("currency", pa.string()),
+    ]
+)
+
+MATCHES = pa.schema(
+    [
+        ("match_id", pa.string()),
+        ("bank_line_id", pa.string()),
+        ("item_id", pa.string()),
+        ("matched_amount", MONEY),
+        ("rule", pa.string()),
+        ("score", pa.float64()),  # match confidence, not money
+        ("difference", MONEY),
+        ("difference_account", pa.string()),
+        ("status", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+REVIEW_QUEUE = pa.schema(
+    [
+        ("item_type", pa.string()),  # file | invoice | bank_line | statement
+        ("item_id", pa.string()),
+        ("reason", pa.string()),
+        ("details", pa.string()),  # JSON
+        ("created_run_id", pa.string()),
+        ("resolved_at", TS),
+    ]
+)
+
+CLOSE_METRICS = pa.schema(
+    [
+        ("period", pa.string()),
+        ("invoices_received", pa.int64()),
+        ("invoices_posted", pa.int64()),
+        ("invoices_touchless", pa.int64()),
+        ("touchless_rate", RATE),
+        ("review_queue_open", pa.int64()),
+        ("files_quarantined", pa.int64()),
+        ("bank_lines", pa.int64()),
+        ("bank_lines_matched", pa.int64()),
+        ("match_rate", RATE),
+        ("unreconciled_amount", MONEY),
+        ("trial_balance_difference", MONEY),
+        ("days_to_close", pa.int64()),
+        ("computed_at", TS),
+        ("run_id", pa.string()),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "file_manifest": FILE_MANIFEST,
+    "invoices": INVOICES,
+    "invoice_lines": INVOICE_LINES,
+    "journal_lines": JOURNAL_LINES,
+    "bank_statements": BANK_STATEMENTS,
+    "bank_lines": BANK_LINES,
+    "open_items": OPEN_ITEMS,
+    "matches": MATCHES,
+    "review_queue": REVIEW_QUEUE,
+    "close_metrics": CLOSE_METRICS,
+}
