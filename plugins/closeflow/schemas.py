@@ -180,7 +180,16 @@ CLOSE_METRICS = pa.schema(
     ]
 )
 
+ACCOUNTS = pa.schema(
+    [
+        ("account", pa.string()),
+        ("account_name", pa.string()),
+        ("account_type", pa.string()),  # asset | liability | equity | income | expense
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
+    "accounts": ACCOUNTS,
     "file_manifest": FILE_MANIFEST,
     "invoices": INVOICES,
     "invoice_lines": INVOICE_LINES,
