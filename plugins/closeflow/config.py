@@ -7,6 +7,7 @@ naming the file, the line and what to fix; nothing downstream sees a half-read f
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +69,9 @@ def load_model(path: Path | str, model: type[M], data: object = None) -> M:
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # An unknown key explains a "missing" one beside it (a typo): report that first.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(err["loc"])
         line = None
         for n in range(len(loc), -1, -1):  # nearest enclosing key that has a line
@@ -78,7 +81,11 @@ def load_model(path: Path | str, model: type[M], data: object = None) -> M:
         field = ".".join(str(p) for p in loc) or "(top level)"
         fix = "add the missing field" if err["type"] == "missing" else "correct the value"
         if err["type"] == "extra_forbidden":
-            fix = "remove or rename the unknown field"
+            siblings = [str(e["loc"][-1]) for e in errors
+                        if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]]
+            close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
+            fix = f"did you mean {close[0]!r}?" if close else "remove or rename the unknown field"
+            raise ConfigError(path, line, f"unknown field {field!r}", fix) from exc
         raise ConfigError(path, line, f"{field}: {err['msg']}", fix) from exc
 
 
@@ -144,6 +151,10 @@ class Company(Strict):
     bank_fee_account: str = "6900"
     fx_difference_account: str = "7900"
     rounding_account: str = "8999"
+    bank_fee_keywords: list[str] = Field(
+        default_factory=lambda: ["bank charges", "bank fee", "kontoführungsgebühr", "entgelt"]
+    )
+    report_recipients: list[str] = Field(default_factory=list)
     chart_of_accounts: str = "chart_of_accounts.yml"
     suppliers: str = "suppliers.yml"
     posting_rules: str = "posting_rules.yml"

@@ -55,15 +55,21 @@ def conform(table: pa.Table | list[dict], schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
+def _bind(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameters `sql` names (engines reject unused ones)."""
+    names = set(_PARAM.findall(sql))
+    return {k: v for k, v in (params or {}).items() if k in names}
+
+
 class _DuckTxn:
     def __init__(self, con: Any, schema: str) -> None:
         self.con, self.schema = con, schema
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        self.con.execute(_PARAM.sub(r"$\1", sql), dict(params or {}))
+        self.con.execute(_PARAM.sub(r"$\1", sql), _bind(sql, params))
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        rel = self.con.sql(_PARAM.sub(r"$\1", sql), params=dict(params or {}))
+        rel = self.con.sql(_PARAM.sub(r"$\1", sql), params=_bind(sql, params))
         return rel.to_arrow_table() if rel is not None else pa.table({})
 
     def insert(self, table: str, rows: pa.Table) -> None:
@@ -83,12 +89,12 @@ class _PgTxn:
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         from sqlalchemy import text
 
-        self.conn.execute(text(sql), dict(params or {}))
+        self.conn.execute(text(sql), _bind(sql, params))
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         from sqlalchemy import text
 
-        result = self.conn.execute(text(sql), dict(params or {}))
+        result = self.conn.execute(text(sql), _bind(sql, params))
         cols = list(result.keys())
         rows = [dict(zip(cols, r, strict=True)) for r in result]
         if not rows:

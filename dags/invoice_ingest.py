@@ -1,0 +1,52 @@
+"""invoice_ingest: every night, read the invoices received the day before.
+
+scan the inbox for the window -> extract each batch (mapped, so Celery workers share a
+peak) -> load the window's manifest, invoices and review items in one transaction.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+
+from closeflow.airflow import default_args, nightly_timetable, runtime, start_date, window_of
+
+INVOICES = Asset("closeflow://raw/invoices")
+
+
+@dag(
+    dag_id="invoice_ingest",
+    schedule=nightly_timetable(),
+    start_date=start_date(),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["closeflow", "ingest", "ocr"],
+    doc_md=__doc__,
+)
+def invoice_ingest():
+    @task
+    def scan(**context) -> list[dict]:
+        from closeflow.ingest import make_batches, scan_inbox
+
+        paths = scan_inbox(runtime(), window_of(context))
+        print(f"{len(paths)} files received in {window_of(context).key}")
+        return [{"batch_no": i, "paths": b} for i, b in enumerate(make_batches(paths))]
+
+    @task(max_active_tis_per_dag=4)
+    def extract(batch: dict, **context) -> str:
+        from closeflow.ingest import extract_batch
+
+        return extract_batch(runtime(), window_of(context), batch["batch_no"], batch["paths"])
+
+    @task(outlets=[INVOICES], trigger_rule="none_failed")
+    def load(batch_files: list[str], **context) -> dict:
+        from closeflow.ingest import load_window
+
+        summary = load_window(runtime(), window_of(context), list(batch_files or []))
+        print(summary.line())
+        return summary.counts
+
+    load(extract.expand(batch=scan()))
+
+
+invoice_ingest()

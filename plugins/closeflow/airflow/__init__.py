@@ -1,0 +1,79 @@
+"""Airflow glue: schedules, default task arguments, windows, failure notification.
+
+DAG files in dags/ stay thin: they import what they need from here and from the
+closeflow steps. Nothing here runs at import time beyond building small objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from dateutil.relativedelta import relativedelta
+
+from closeflow.airflow.notify import FailureNotifier
+from closeflow.runtime import Runtime, Window
+
+COMPANY_TZ = os.environ.get("CLOSEFLOW_TIMEZONE", "Europe/Berlin")
+
+
+def nightly_timetable():
+    """Every midnight (company time); the run owns the calendar day that just ended.
+
+    Airflow 3's CronTriggerTimetable gives zero-length data intervals unless told the
+    interval: with `interval=1 day` the run triggered at D+1 00:00 has the data interval
+    [D 00:00, D+1 00:00) whether it is scheduled, triggered by hand, tested with
+    dag.test() or created by a backfill.
+    """
+    from airflow.sdk import CronTriggerTimetable
+
+    return CronTriggerTimetable("0 0 * * *", timezone=COMPANY_TZ, interval=dt.timedelta(days=1))
+
+
+def monthly_timetable():
+    """Midnight on the 1st (company time); the run owns the month that just ended."""
+    from airflow.sdk import CronTriggerTimetable
+
+    return CronTriggerTimetable("0 0 1 * *", timezone=COMPANY_TZ, interval=relativedelta(months=1))
+
+
+def start_date():
+    import pendulum
+
+    return pendulum.datetime(2026, 1, 2, tz=COMPANY_TZ)
+
+
+def default_args() -> dict:
+    """Owner, retries, timeouts and the failure notifier every closeflow task gets."""
+    return {
+        "owner": "closeflow-data-eng",
+        "retries": int(os.environ.get("CLOSEFLOW_TASK_RETRIES", "2")),
+        "retry_delay": dt.timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+        "execution_timeout": dt.timedelta(hours=1),
+        "on_failure_callback": [FailureNotifier()],
+    }
+
+
+def window_of(context) -> Window:
+    """The window a run owns, from its data interval (or `params.date` for manual runs)."""
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    params = context.get("params") or {}
+    if params.get("date"):
+        return Window.day(dt.date.fromisoformat(params["date"]), COMPANY_TZ)
+    if start is None or end is None or start == end:
+        raise ValueError(
+            "this run has no data interval (asset-triggered or zero-length): "
+            "trigger it with params {'date': 'YYYY-MM-DD'}"
+        )
+    return Window.from_interval(start, end, COMPANY_TZ)
+
+
+def runtime() -> Runtime:
+    return Runtime.from_env()
+
+
+__all__ = [
+    "FailureNotifier", "default_args", "monthly_timetable", "nightly_timetable", "runtime",
+    "start_date", "window_of",
+]

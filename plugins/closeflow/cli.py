@@ -1,0 +1,237 @@
+"""The `closeflow` command line: the same functions the DAGs call, one step at a time.
+
+    closeflow sample generate --home var --months 1
+    closeflow ocr extract FILE... --json
+    closeflow bank parse FILE --json
+    closeflow post --invoices I.parquet --lines L.parquet --rules R.yml --out DIR
+    closeflow reconcile --bank-lines B.parquet --open-items O.parquet --out DIR
+    closeflow run --date 2026-01-05 | --period 2026-01      (outside Airflow)
+    closeflow airflow nights --from 2026-01-01 --to 2026-01-31   (real DAG runs)
+    closeflow summary --period 2026-01
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from closeflow.config import ConfigError
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from closeflow.sample import generate
+
+    start = dt.date.fromisoformat(args.start)
+    summary = generate(Path(args.home), start=start, months=args.months, seed=args.seed,
+                       days=args.days)
+    print(json.dumps(summary if isinstance(summary, dict) else getattr(summary, "__dict__", str(summary)),
+                     default=str, indent=2))
+    return 0
+
+
+def cmd_ocr_extract(args: argparse.Namespace) -> int:
+    from ocr.extract import extract_file
+
+    suppliers = None
+    if args.company:
+        from closeflow.config import CompanyConfig
+
+        suppliers = CompanyConfig(args.company).suppliers
+    with _progress() as bar:
+        task = bar.add_task("extracting", total=len(args.files))
+        docs = []
+        for f in args.files:
+            docs.append(extract_file(f, suppliers=suppliers))
+            bar.advance(task)
+    for d in docs:
+        print(json.dumps(d.to_json(), ensure_ascii=False))
+    return 0
+
+
+def cmd_bank_parse(args: argparse.Namespace) -> int:
+    from closeflow.bank import StatementError, parse_statements
+
+    try:
+        for st in parse_statements(Path(args.file)):
+            print(json.dumps(st.to_json(), ensure_ascii=False))
+    except StatementError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    from closeflow.config import CompanyConfig, FxRates
+    from closeflow.posting import load_rules, post_invoices
+    from closeflow.schemas import JOURNAL_LINES, REVIEW_QUEUE
+    from closeflow.warehouse import conform
+
+    company = CompanyConfig(args.company) if args.company else None
+    rules = load_rules(args.rules, accounts=company.chart.codes() if company else None)
+    fx = company.fx if company else FxRates.load(args.fx_rates) if args.fx_rates else FxRates({})
+    ccy = company.company.functional_currency if company else args.currency
+    invoices = pq.read_table(args.invoices).to_pylist()
+    lines = pq.read_table(args.lines).to_pylist() if args.lines else []
+    result = post_invoices(invoices, lines, rules, fx, ccy, run_id=args.run_id)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(conform(result.journal_lines, JOURNAL_LINES), out / "journal_lines.parquet")
+    pq.write_table(conform(result.review, REVIEW_QUEUE), out / "review_queue.parquet")
+    print(f"{len(invoices)} invoices read, {len(result.posted)} posted "
+          f"({len(result.journal_lines)} journal lines), {len(result.review)} to review")
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from closeflow.reconcile import reconcile
+    from closeflow.schemas import REVIEW_QUEUE
+    from closeflow.warehouse import conform
+
+    result = reconcile(pq.read_table(args.bank_lines), pq.read_table(args.open_items), args.run_id)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(result.matches, out / "matches.parquet")
+    pq.write_table(result.unmatched_lines, out / "unmatched_lines.parquet")
+    pq.write_table(conform(list(result.review), REVIEW_QUEUE), out / "review_queue.parquet")
+    print(f"{result.matches.num_rows} lines matched, {result.unmatched_lines.num_rows} unmatched")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from closeflow.pipeline import run_close, run_night
+    from closeflow.runtime import Runtime
+
+    rt = Runtime.from_env()
+    if args.period:
+        print(json.dumps(run_close(rt, args.period), default=str, indent=2))
+        return 0
+    first = dt.date.fromisoformat(args.date)
+    last = dt.date.fromisoformat(args.to) if args.to else first
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    with _progress() as bar:
+        task = bar.add_task("nights", total=len(days))
+        for day in days:
+            for line in run_night(rt, day):
+                bar.console.print(line)
+            bar.advance(task)
+    return 0
+
+
+def cmd_airflow_nights(args: argparse.Namespace) -> int:
+    from closeflow.airflow.local_runs import run_nights
+    from closeflow.runtime import Runtime
+
+    rt = Runtime.from_env()
+    first, last = dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)
+    n = (last - first).days + 1
+    with _progress() as bar:
+        task = bar.add_task("Airflow DAG runs", total=n * 2 + (0 if args.no_close else n // 28))
+
+        def on_run(dag_id: str, label: str, state: str) -> None:
+            bar.console.print(f"{dag_id:16} {label}  {state}")
+            bar.advance(task)
+
+        run_nights(first, last, rt.tz, close=not args.no_close, on_run=on_run)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from closeflow.pipeline import summary_lines
+    from closeflow.runtime import Runtime
+
+    for line in summary_lines(Runtime.from_env(), args.period):
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="closeflow", description=__doc__.split("\n")[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="the sample company").add_subparsers(dest="what", required=True)
+    g = s.add_parser("generate", help="generate the sample company into HOME")
+    g.add_argument("--home", default="var")
+    g.add_argument("--start", default="2026-01-01")
+    g.add_argument("--months", type=int, default=3)
+    g.add_argument("--days", type=int, default=None, help="only the first N days")
+    g.add_argument("--seed", type=int, default=7)
+    g.set_defaults(func=cmd_sample)
+
+    o = sub.add_parser("ocr", help="invoice extraction").add_subparsers(dest="what", required=True)
+    e = o.add_parser("extract", help="extract invoices from files")
+    e.add_argument("files", nargs="+")
+    e.add_argument("--json", action="store_true", help="one JSON object per file (default)")
+    e.add_argument("--company", help="company folder, to identify suppliers")
+    e.set_defaults(func=cmd_ocr_extract)
+
+    b = sub.add_parser("bank", help="bank statements").add_subparsers(dest="what", required=True)
+    bp = b.add_parser("parse", help="parse one statement file")
+    bp.add_argument("file")
+    bp.add_argument("--json", action="store_true", help="JSON output (default)")
+    bp.set_defaults(func=cmd_bank_parse)
+
+    po = sub.add_parser("post", help="post invoices with rules")
+    po.add_argument("--invoices", required=True)
+    po.add_argument("--lines")
+    po.add_argument("--rules", required=True)
+    po.add_argument("--out", required=True)
+    po.add_argument("--company", help="company folder (chart of accounts, FX rates)")
+    po.add_argument("--fx-rates")
+    po.add_argument("--currency", default="EUR", help="functional currency")
+    po.add_argument("--run-id", default="post:cli")
+    po.set_defaults(func=cmd_post)
+
+    r = sub.add_parser("reconcile", help="match bank lines to open items")
+    r.add_argument("--bank-lines", required=True)
+    r.add_argument("--open-items", required=True)
+    r.add_argument("--out", required=True)
+    r.add_argument("--run-id", default="reconcile:cli")
+    r.set_defaults(func=cmd_reconcile)
+
+    rn = sub.add_parser("run", help="one window's work outside Airflow")
+    grp = rn.add_mutually_exclusive_group(required=True)
+    grp.add_argument("--date", help="nightly window YYYY-MM-DD")
+    grp.add_argument("--period", help="month-end close YYYY-MM")
+    rn.add_argument("--to", help="last night of a range (with --date)")
+    rn.set_defaults(func=cmd_run)
+
+    a = sub.add_parser("airflow", help="run the DAGs").add_subparsers(dest="what", required=True)
+    an = a.add_parser("nights", help="real DAG runs for a range of nights (dag.test)")
+    an.add_argument("--from", dest="first", required=True)
+    an.add_argument("--to", dest="last", required=True)
+    an.add_argument("--no-close", action="store_true")
+    an.set_defaults(func=cmd_airflow_nights)
+
+    sm = sub.add_parser("summary", help="what a period's runs did")
+    sm.add_argument("--period", required=True)
+    sm.set_defaults(func=cmd_summary)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""One window's work in one process, in DAG order: what `closeflow run` does.
+
+The DAGs call the same step functions task by task; this module strings them together
+for a user at the command line, and reads back a period's summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from closeflow.close import close_period
+from closeflow.ingest import ingest_window
+from closeflow.ledger import import_bank, post, reconcile_window
+from closeflow.report import nightly_report
+from closeflow.runtime import Runtime, Window
+
+
+def run_night(rt: Runtime, day: dt.date, build_marts: bool = True) -> list[str]:
+    """Ingest, bank import, posting, reconciliation, dbt and report for one day."""
+    window = Window.day(day, rt.tz)
+    lines = [ingest_window(rt, window).line()]
+    lines += [step(rt, window).line() for step in (import_bank, post, reconcile_window)]
+    if build_marts:
+        from closeflow.dbt import build
+
+        res = build(rt.warehouse_url, rt.raw_schema, rt.dbt_schema)
+        lines.append(f"dbt {window.key}: {res}")
+    lines.append(f"report {window.key}: {nightly_report(rt, window)['html']}")
+    return lines
+
+
+def run_close(rt: Runtime, period: str) -> dict:
+    return close_period(rt, period)
+
+
+def summary_lines(rt: Runtime, period: str) -> list[str]:
+    """A short account of the period: files, postings, matches, the trial balance."""
+    raw = rt.warehouse.schema
+    wh = rt.warehouse
+    window = Window.month(period, rt.tz)
+    states = {
+        r["status"]: r["n"] for r in wh.query(
+            f"SELECT status, count(*) AS n FROM {raw}.file_manifest "
+            f"WHERE received_at >= :s AND received_at < :e GROUP BY status ORDER BY status",
+            {"s": window.start_utc, "e": window.end_utc}).to_pylist()
+    }
+    metrics = wh.query(f"SELECT * FROM {raw}.close_metrics WHERE period = :p", {"p": period})
+    m = metrics.to_pylist()[0] if metrics.num_rows else {}
+    entries = wh.scalar(f"SELECT count(DISTINCT entry_id) FROM {raw}.journal_lines WHERE period = :p",
+                        {"p": period})
+    unbalanced = wh.scalar(
+        f"SELECT count(*) FROM (SELECT entry_id FROM {raw}.journal_lines GROUP BY entry_id "
+        f"HAVING SUM(amount) <> 0) x")
+    tb = wh.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p",
+                   {"p": period})
+    out = [
+        f"period {period}",
+        "  files: " + ", ".join(f"{k} {v}" for k, v in states.items()),
+        f"  invoices read {m.get('invoices_received', '?')}, posted {m.get('invoices_posted', '?')}"
+        f", in review {m.get('review_queue_open', '?')} (touchless rate "
+        f"{float(m['touchless_rate']):.1%})" if m else "  close metrics: not computed yet",
+        f"  bank lines {m.get('bank_lines')}, matched or explained {m.get('bank_lines_matched')}"
+        f" (match rate {float(m['match_rate']):.1%}), unreconciled {m.get('unreconciled_amount')}"
+        if m else "",
+        f"  journal entries {entries}, unbalanced entries {unbalanced}, trial balance "
+        + ("balanced (sums to 0.00)" if tb == 0 else f"OUT BY {tb}"),
+        f"  reports: {rt.reports / 'daily'}/<day>/reconciliation.html, "
+        f"{rt.reports / 'close' / period}/close_metrics.html",
+    ]
+    return [line for line in out if line]

@@ -1,0 +1,32 @@
+"""Windows: a nightly run owns one local calendar day, a close run one month."""
+
+import datetime as dt
+
+from closeflow.runtime import Window
+
+
+def test_day_window_is_the_local_calendar_day_in_utc():
+    w = Window.day(dt.date(2026, 1, 5), "Europe/Berlin")
+    assert w.key == "2026-01-05"
+    assert w.start_utc == dt.datetime(2026, 1, 4, 23, 0, tzinfo=dt.UTC)
+    assert w.end_utc == dt.datetime(2026, 1, 5, 23, 0, tzinfo=dt.UTC)
+    assert w.contains_instant(dt.datetime(2026, 1, 4, 23, 0, tzinfo=dt.UTC))
+    assert not w.contains_instant(dt.datetime(2026, 1, 5, 23, 0, tzinfo=dt.UTC))
+
+
+def test_summer_time_day_is_still_one_day():
+    w = Window.day(dt.date(2026, 3, 29), "Europe/Berlin")  # clocks go forward: 23 hours
+    assert w.end_utc - w.start_utc == dt.timedelta(hours=23)
+
+
+def test_month_window_and_run_keys():
+    w = Window.month("2026-02", "Europe/Berlin")
+    assert (w.start, w.end, w.key) == (dt.date(2026, 2, 1), dt.date(2026, 3, 1), "2026-02")
+    assert w.run_key("close") == "close:2026-02"
+    assert len(w.days()) == 28
+
+
+def test_window_from_airflow_interval():
+    start = dt.datetime(2026, 1, 4, 23, tzinfo=dt.UTC)
+    w = Window.from_interval(start, start + dt.timedelta(days=1), "Europe/Berlin")
+    assert w == Window.day(dt.date(2026, 1, 5), "Europe/Berlin")

@@ -1,0 +1,63 @@
+"""The warehouse on DuckDB and PostgreSQL: contracted tables, window replacement, rollback."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from closeflow.schemas import TABLES
+from closeflow.warehouse import Warehouse
+
+
+def _line(n: int, amount: str, run: str = "post:2026-01-05") -> dict:
+    return {
+        "entry_id": "INV-1", "line_no": n, "entry_date": dt.date(2026, 1, 5), "period": "2026-01",
+        "account": "6200" if n == 1 else "2000", "amount": Decimal(amount), "currency": "EUR",
+        "amount_txn": Decimal(amount), "fx_rate": Decimal("1"), "cost_center": None,
+        "supplier_id": "SUP-001", "source_type": "invoice", "source_id": "abc", "rule_id": "r1",
+        "rule_version": "v1", "description": "test", "run_id": run,
+    }
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def warehouse(request, tmp_path):
+    if request.param == "duckdb":
+        wh = Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    else:
+        wh = Warehouse(request.getfixturevalue("pg_url"))
+    wh.create_tables()
+    yield wh
+    wh.dispose()
+
+
+def test_every_contracted_table_exists_with_its_columns(warehouse):
+    for name, schema in TABLES.items():
+        assert warehouse.read_table(name).schema == schema, name
+
+
+def test_replace_twice_keeps_one_copy_and_exact_decimals(warehouse):
+    for _ in range(2):
+        with warehouse.transaction() as t:
+            t.replace("journal_lines", [_line(1, "100.05"), _line(2, "-100.05")],
+                      "run_id = :r", {"r": "post:2026-01-05"})
+    rows = warehouse.read_table("journal_lines").to_pylist()
+    assert [r["amount"] for r in rows] == [Decimal("100.05"), Decimal("-100.05")]
+    assert warehouse.scalar("SELECT SUM(amount) FROM raw.journal_lines") == Decimal("0.00")
+
+
+def test_replace_touches_only_its_own_window(warehouse):
+    with warehouse.transaction() as t:
+        t.insert("journal_lines", [_line(1, "5.00", "post:2026-01-04")])
+        t.replace("journal_lines", [_line(1, "7.00")], "run_id = :r", {"r": "post:2026-01-05"})
+    with warehouse.transaction() as t:
+        t.replace("journal_lines", [], "run_id = :r", {"r": "post:2026-01-05"})
+    assert warehouse.read_table("journal_lines").column("amount").to_pylist() == [Decimal("5.00")]
+
+
+def test_failed_transaction_loses_nothing_already_written(warehouse):
+    with warehouse.transaction() as t:
+        t.insert("journal_lines", [_line(1, "1.00"), _line(2, "-1.00")])
+    with pytest.raises(RuntimeError), warehouse.transaction() as t:
+        t.execute("DELETE FROM raw.journal_lines")
+        raise RuntimeError("step failed half way")
+    assert warehouse.scalar("SELECT count(*) FROM raw.journal_lines") == 2

@@ -1,0 +1,44 @@
+"""Shared fixtures: fresh PostgreSQL databases, and the Airflow environment for DAG runs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+PG_ADMIN = os.environ.get("CLOSEFLOW_TEST_PG", "postgresql://root@127.0.0.1:5432/postgres")
+
+
+def _admin():
+    import psycopg2
+
+    con = psycopg2.connect(PG_ADMIN)
+    con.autocommit = True
+    return con
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database made for this test and dropped after it, whatever happens."""
+    name = f"closeflow_t_{uuid.uuid4().hex[:10]}"
+    con = _admin()
+    with con.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with con.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    assert SHARED.is_dir(), f"the shared sample data is missing at {SHARED}"
+    return SHARED
