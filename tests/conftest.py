@@ -13,6 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 PG_ADMIN = os.environ.get("CLOSEFLOW_TEST_PG", "postgresql://root@127.0.0.1:5432/postgres")
 
+# Airflow reads its configuration once, at import: point it at the project before any test
+# imports it (the Makefile exports the same values; these make plain `pytest` work too).
+AIRFLOW_ENV = {
+    "AIRFLOW_HOME": str(ROOT / ".airflow"),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / ".airflow" / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{ROOT / '.airflow' / 'airflow.db'}",
+}
+for _k, _v in AIRFLOW_ENV.items():
+    os.environ.setdefault(_k, _v)
+
 
 def _admin():
     import psycopg2

@@ -39,9 +39,22 @@ class Window:
 
     @classmethod
     def from_interval(cls, start: dt.datetime, end: dt.datetime, tz: str) -> Window:
-        """The window an Airflow data interval covers, in local dates."""
-        zone = ZoneInfo(tz)
-        return cls(start.astimezone(zone).date(), end.astimezone(zone).date(), tz)
+        """The calendar window an Airflow data interval stands for, in local dates.
+
+        Airflow subtracts a timetable's interval in absolute time, so on a daylight-saving
+        change the interval's start is an hour off the local midnight. The end is exact (it
+        is the cron trigger), so the window is counted back from it in calendar days or
+        months.
+        """
+        last = end.astimezone(ZoneInfo(tz)).date()
+        days = round((end - start).total_seconds() / 86400)
+        if days >= 28:
+            months = round(days / 30.44)
+            first = last
+            for _ in range(months):
+                first = (first - dt.timedelta(days=1)).replace(day=1)
+            return cls(first, last, tz)
+        return cls(last - dt.timedelta(days=days), last, tz)
 
     @property
     def key(self) -> str:

@@ -30,3 +30,19 @@ def test_window_from_airflow_interval():
     start = dt.datetime(2026, 1, 4, 23, tzinfo=dt.UTC)
     w = Window.from_interval(start, start + dt.timedelta(days=1), "Europe/Berlin")
     assert w == Window.day(dt.date(2026, 1, 5), "Europe/Berlin")
+
+
+def test_window_from_airflow_interval_on_daylight_saving_days():
+    """Airflow's interval on 29 March starts 23:00 the day before; the window does not."""
+    end = dt.datetime(2026, 3, 29, 22, tzinfo=dt.UTC)  # 2026-03-30 00:00 CEST
+    w = Window.from_interval(end - dt.timedelta(days=1), end, "Europe/Berlin")
+    assert (w.start, w.end) == (dt.date(2026, 3, 29), dt.date(2026, 3, 30))
+    end = dt.datetime(2026, 10, 25, 23, tzinfo=dt.UTC)  # 2026-10-26 00:00 CET
+    w = Window.from_interval(end - dt.timedelta(days=1), end, "Europe/Berlin")
+    assert (w.start, w.end) == (dt.date(2026, 10, 25), dt.date(2026, 10, 26))
+
+
+def test_month_window_from_airflow_interval():
+    end = dt.datetime(2026, 3, 31, 22, tzinfo=dt.UTC)  # 2026-04-01 00:00 CEST
+    w = Window.from_interval(dt.datetime(2026, 2, 28, 23, tzinfo=dt.UTC), end, "Europe/Berlin")
+    assert w.key == "2026-03"

@@ -1,0 +1,3 @@
+-- The warehouse database beside Airflow's metadata database.
+CREATE USER closeflow WITH PASSWORD 'closeflow';
+CREATE DATABASE warehouse OWNER closeflow;

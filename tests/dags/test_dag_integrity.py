@@ -1,0 +1,64 @@
+"""Every DAG file imports through Airflow's own DagBag and follows the house rules."""
+
+import datetime as dt
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from tests.conftest import ROOT
+
+EXPECTED = {
+    "invoice_ingest": ["scan", "extract", "load"],
+    "ledger_nightly": ["wait_for_ingest", "import_bank", "post", "reconcile", "build_marts", "report"],
+    "month_end_close": ["wait_for_last_nightly", "close_metrics"],
+}
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_no_import_errors_and_exactly_our_dags(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_tasks_in_order_without_cycles(dagbag, dag_id):
+    dag = dagbag.get_dag(dag_id)
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order == EXPECTED[dag_id]
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_owner_tags_retries_timeouts_and_failure_notifier(dagbag, dag_id):
+    dag = dagbag.get_dag(dag_id)
+    assert "closeflow" in dag.tags and len(dag.tags) >= 2
+    assert dag.catchup is False and dag.max_active_runs == 1
+    for task in dag.tasks:
+        assert task.owner == "closeflow-data-eng"
+        assert task.retries >= 1
+        assert task.execution_timeout is not None and task.execution_timeout <= dt.timedelta(hours=1)
+        names = [type(cb).__name__ for cb in task.on_failure_callback]
+        assert names == ["FailureNotifier"], task.task_id
+
+
+@pytest.mark.parametrize(
+    "dag_id, trigger, window",
+    [
+        ("invoice_ingest", "2026-01-06T00:00:00+01:00", ("2026-01-05", "2026-01-06")),
+        ("ledger_nightly", "2026-03-30T00:00:00+02:00", ("2026-03-29", "2026-03-30")),
+        ("month_end_close", "2026-02-01T00:00:00+01:00", ("2026-01-01", "2026-02-01")),
+    ],
+)
+def test_each_run_owns_exactly_its_window(dagbag, dag_id, trigger, window):
+    """Airflow 3 cron schedules default to zero-length intervals; ours are a day or a month."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    from closeflow.runtime import Window
+
+    tt = coerce_to_core_timetable(dagbag.get_dag(dag_id).timetable)
+    interval = tt.infer_manual_data_interval(run_after=dt.datetime.fromisoformat(trigger))
+    got = Window.from_interval(interval.start, interval.end, "Europe/Berlin")
+    assert (got.start.isoformat(), got.end.isoformat()) == window
