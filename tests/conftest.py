@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,23 +35,36 @@ def _admin():
     return con
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL database made for this test and dropped after it, whatever happens."""
-    name = f"closeflow_t_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database made for a test and dropped after it, whatever happens."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     con = _admin()
     with con.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
-    base = PG_ADMIN.rsplit("/", 1)[0]
     try:
-        yield f"{base}/{name}"
+        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
     finally:
         with con.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         con.close()
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_database("closeflow_t") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_module_url() -> Iterator[str]:
+    """Like pg_url, shared by the tests of one module."""
+    with fresh_database("closeflow_m") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     assert SHARED.is_dir(), f"the shared sample data is missing at {SHARED}"
     return SHARED
+

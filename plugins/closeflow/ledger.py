@@ -63,9 +63,16 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
         )
         files = [p for p in files if window.contains_instant(received_at(p))]
     statements, lines, review = [], [], []
+    accounts = rt.company.company.bank_accounts
     for path in files:
+        # Exports without an account column name the account in the file name.
+        named = next((a for a in accounts if a.account_id.replace(" ", "") in path.name), None)
         try:
-            for parsed in parse_statements(path):
+            for parsed in parse_statements(
+                path,
+                account_id=named.account_id if named else None,
+                currency=named.currency if named else None,
+            ):
                 statements.append(parsed.statement)
                 lines.extend(parsed.lines)
         except StatementError as exc:

@@ -1,0 +1,272 @@
+"""A parsed bank statement: the `bank_statements` row, its `bank_lines` rows, and the checks.
+
+Every format parser (camt.053, CSV, later MT940/OFX/BAI2) reads its file into `Entry`
+drafts and hands them to `build_statement`, which owns what must hold whatever the
+format: deterministic ids, one currency per statement, amounts that fit the warehouse,
+and opening balance + sum(lines) == closing balance. A file that breaks any of these
+raises `StatementError`, naming the file, the line and the problem in a finance user's
+words; nothing downstream ever sees half a statement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from closeflow.money import CENT
+from closeflow.schemas import BANK_LINES, BANK_STATEMENTS
+
+# decimal128(18, 2) holds at most 16 digits before the decimal point.
+_MONEY_LIMIT = Decimal(10) ** 16
+
+
+class StatementError(ValueError):
+    """A bank statement that cannot be used. The message names file, line and problem."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path, self.line, self.problem = str(path), line, message
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A statement file as read from disk, with what the caller knows about it."""
+
+    path: Path
+    data: bytes
+    sha256: str
+    account_id: str | None = None  # caller's account id, for files that do not name one
+    currency: str | None = None  # caller's currency, for files that do not name one
+
+    @classmethod
+    def read(
+        cls, path: Path | str, account_id: str | None = None, currency: str | None = None
+    ) -> SourceFile:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StatementError(path, None, f"cannot read the file: {exc.strerror}") from exc
+        return cls(path, data, hashlib.sha256(data).hexdigest(), account_id, currency)
+
+    def error(self, line: int | None, message: str) -> StatementError:
+        return StatementError(self.path, line, message)
+
+
+@dataclass
+class Entry:
+    """One booked line as a format parser read it, before ids are assigned."""
+
+    booking_date: dt.date
+    amount: Decimal  # signed, money in positive
+    currency: str
+    value_date: dt.date | None = None
+    counterparty_name: str | None = None
+    counterparty_account: str | None = None
+    remittance_info: str | None = None
+    bank_reference: str | None = None
+    end_to_end_id: str | None = None
+    source_line: int | None = None  # where the entry starts in the file, for messages
+
+
+@dataclass
+class Balance:
+    amount: Decimal  # signed: negative is an overdraft
+    currency: str
+    date: dt.date | None = None
+    source_line: int | None = None
+
+
+@dataclass
+class ParsedStatement:
+    """One statement: `.statement` per BANK_STATEMENTS, `.lines` per BANK_LINES.
+
+    `.warnings` are things a finance user should look at that do not make the
+    statement unusable (no balances to check against, identical entries kept).
+    """
+
+    statement: dict[str, Any]
+    lines: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates ISO, amounts decimal strings."""
+        return {
+            "statement": {k: _jsonable(v) for k, v in self.statement.items()},
+            "lines": [{k: _jsonable(v) for k, v in line.items()} for line in self.lines],
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def statements_table(parsed: list[ParsedStatement]) -> pa.Table:
+    """The `bank_statements` rows of `parsed` as an Arrow table (BANK_STATEMENTS)."""
+    return pa.Table.from_pylist([p.statement for p in parsed], schema=BANK_STATEMENTS)
+
+
+def lines_table(parsed: list[ParsedStatement]) -> pa.Table:
+    """The `bank_lines` rows of `parsed` as an Arrow table (BANK_LINES)."""
+    return pa.Table.from_pylist([ln for p in parsed for ln in p.lines], schema=BANK_LINES)
+
+
+def statement_id(own_id: str | None, account_id: str, currency: str, file_sha256: str) -> str:
+    """Deterministic id: the statement's own id (else the file's sha256) + account + currency."""
+    key = "\x1f".join([own_id or f"sha256:{file_sha256}", account_id, currency])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def money(src: SourceFile, line: int | None, value: Decimal, what: str) -> Decimal:
+    """`value` as cents; refuses amounts with fractions of a cent or too large to store."""
+    cents = value.quantize(CENT)
+    if cents != value:
+        raise src.error(line, f"{what} {value} has more than 2 decimal places")
+    if abs(cents) >= _MONEY_LIMIT:
+        raise src.error(line, f"{what} {value} is too large to be a bank amount")
+    return cents
+
+
+def _fmt(d: Decimal) -> str:
+    return f"{d:,.2f}"
+
+
+def build_statement(
+    src: SourceFile,
+    *,
+    source_format: str,
+    own_id: str | None,
+    account_id: str,
+    currency: str,
+    entries: list[Entry],
+    opening: Balance | None = None,
+    closing: Balance | None = None,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+    warnings: list[str] | None = None,
+    where: str = "statement",
+    line: int | None = None,
+) -> ParsedStatement:
+    """Check a statement read by a format parser and give it its rows and ids.
+
+    `where` names the statement in messages ("statement GOLDEN-MULTI-EUR"); `line` is
+    where it starts in the file.
+    """
+    warnings = list(warnings or [])
+    for e in entries:
+        if e.currency != currency:
+            raise src.error(
+                e.source_line,
+                f"{where}: an entry is in {e.currency} but the account is kept in {currency}",
+            )
+    for bal in (opening, closing):
+        if bal is not None and bal.currency != currency:
+            raise src.error(
+                bal.source_line,
+                f"{where}: a balance is in {bal.currency} but the account is kept in {currency}",
+            )
+    total = sum((e.amount for e in entries), Decimal("0.00"))
+    if opening is not None and closing is not None:
+        if opening.amount + total != closing.amount:
+            raise src.error(
+                closing.source_line,
+                f"{where}: lines do not add up to the closing balance: opening balance "
+                f"{_fmt(opening.amount)} + {len(entries)} line{'' if len(entries) == 1 else 's'} "
+                f"{_fmt(total)} = "
+                f"{_fmt(opening.amount + total)} {currency}, but the bank's closing balance is "
+                f"{_fmt(closing.amount)} {currency} (difference "
+                f"{_fmt(closing.amount - opening.amount - total)})",
+            )
+    else:
+        if opening is None and closing is None:
+            missing = "opening and closing balances"
+        else:
+            missing = "an opening balance" if opening is None else "a closing balance"
+        warnings.append(f"{where} has no {missing}: closeflow cannot check that no line is missing")
+
+    dates = [e.booking_date for e in entries]
+    from_date = from_date or (min(dates) if dates else None) or (opening and opening.date)
+    to_date = to_date or (max(dates) if dates else None) or (closing and closing.date)
+    if from_date is None or to_date is None:
+        raise src.error(line, f"{where} has no dates: no entries, period or balance dates")
+
+    sid = statement_id(own_id, account_id, currency, src.sha256)
+    statement = {
+        "statement_id": sid,
+        "account_id": account_id,
+        "currency": currency,
+        "opening_balance": opening.amount if opening else None,
+        "closing_balance": closing.amount if closing else None,
+        "from_date": from_date,
+        "to_date": to_date,
+        "source_format": source_format,
+        "file_sha256": src.sha256,
+    }
+    lines = [
+        {
+            "line_id": f"{sid}:{n}",
+            "statement_id": sid,
+            "booking_date": e.booking_date,
+            "value_date": e.value_date,
+            "amount": e.amount,
+            "currency": e.currency,
+            "counterparty_name": e.counterparty_name,
+            "counterparty_account": e.counterparty_account,
+            "remittance_info": e.remittance_info,
+            "bank_reference": e.bank_reference,
+            "end_to_end_id": e.end_to_end_id,
+        }
+        for n, e in enumerate(entries, start=1)
+    ]
+    warnings.extend(_identical_entries(lines, entries, where))
+    return ParsedStatement(statement, lines, warnings)
+
+
+def _identical_entries(lines: list[dict], entries: list[Entry], where: str) -> list[str]:
+    """One warning per group of entries identical in every field the bank gave."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, line in enumerate(lines):
+        groups[tuple(v for k, v in line.items() if k not in ("line_id", "statement_id"))].append(i)
+    out = []
+    for idx in groups.values():
+        if len(idx) < 2:
+            continue
+        first = lines[idx[0]]
+        what = " ".join(
+            str(x)
+            for x in (
+                _fmt(first["amount"]),
+                first["currency"],
+                first["counterparty_name"],
+                first["remittance_info"] and repr(first["remittance_info"]),
+            )
+            if x
+        )
+        at = ", ".join(
+            f"{lines[i]['line_id']}"
+            + (f" (file line {entries[i].source_line})" if entries[i].source_line else "")
+            for i in idx
+        )
+        out.append(
+            f"{where}: {len(idx)} identical entries on {first['booking_date'].isoformat()} "
+            f"({what}): {at}. All are kept because the bank booked each of them; if one is a "
+            "double booking, ask the bank to reverse it"
+        )
+    return out

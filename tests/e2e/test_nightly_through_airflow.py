@@ -1,0 +1,151 @@
+"""End to end: the sample company's first nights through real Airflow DAG runs.
+
+Airflow's metadata lives in a fresh PostgreSQL database; the warehouse is DuckDB. The
+runs are checked against the generator's ground truth: every file accounted for once,
+every entry balanced, the trial balance zero, the expected postings and matches found;
+and re-running a night leaves the warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from closeflow.schemas import TABLES
+from tests.e2e.harness import Installation
+
+FIRST, LAST = dt.date(2026, 1, 1), dt.date(2026, 1, 10)
+
+
+def _dump(db_path) -> dict[str, list[tuple]]:
+    """Every raw table and mart, rows sorted: the warehouse's whole visible state."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        out = {}
+        names = [f"raw.{t}" for t in TABLES if t != "close_metrics"]
+        names += [f"{s}.{t}" for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('raw', 'information_schema', 'main')").fetchall()]
+        for name in names:
+            out[name] = sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+        return out
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def installation(tmp_path_factory, request) -> Installation:
+    pg_url = request.getfixturevalue("pg_module_url")
+    inst = Installation(tmp_path_factory.mktemp("e2e"),
+                        airflow_db=pg_url.replace("postgresql://", "postgresql+psycopg2://"))
+    inst.closeflow("sample", "generate", "--home", str(inst.home), "--start", FIRST.isoformat(),
+                   "--days", str((LAST - FIRST).days + 1), "--seed", "7")
+    inst.migrate()
+    proc = inst.closeflow("airflow", "nights", "--from", FIRST.isoformat(),
+                          "--to", LAST.isoformat(), "--no-close")
+    inst.first_output = proc.stdout
+    return inst
+
+
+@pytest.fixture(scope="module")
+def wh(installation):
+    con = duckdb.connect(str(installation.home / "warehouse.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def test_every_dag_run_succeeded_and_is_recorded_in_airflow(installation, pg_module_url):
+    import psycopg2
+
+    with psycopg2.connect(pg_module_url) as con, con.cursor() as cur:
+        cur.execute("SELECT dag_id, state, count(*) FROM dag_run GROUP BY dag_id, state")
+        runs = {(d, s): n for d, s, n in cur.fetchall()}
+    nights = (LAST - FIRST).days + 1
+    assert runs == {("invoice_ingest", "success"): nights, ("ledger_nightly", "success"): nights}
+
+
+def test_every_input_file_is_accounted_for_exactly_once(installation, wh):
+    truth = installation.truth("documents.jsonl")
+    manifest = wh.execute("SELECT source_uri, file_sha256, status, reason FROM raw.file_manifest").fetchall()
+    uris = Counter(u for u, *_ in manifest)
+    assert max(uris.values()) == 1
+    expected = {str(installation.home / t["file"]): t for t in truth}
+    assert set(uris) == set(expected)
+    for uri, sha, status, reason in manifest:
+        t = expected[uri]
+        assert sha == t["sha256"]
+        assert status == t["expected_status"], (uri, status, reason)
+        if status != "extracted":
+            assert reason, uri
+
+
+def test_every_journal_entry_balances_and_trial_balance_is_zero(wh):
+    assert wh.execute("SELECT count(DISTINCT entry_id) FROM raw.journal_lines").fetchone()[0] > 20
+    unbalanced = wh.execute(
+        "SELECT entry_id, SUM(amount) FROM raw.journal_lines GROUP BY entry_id "
+        "HAVING SUM(amount) <> 0").fetchall()
+    assert unbalanced == []
+    tb = wh.execute("SELECT period, SUM(closing_balance) FROM analytics.trial_balance "
+                    "GROUP BY period").fetchall()
+    assert tb and all(total == 0 for _, total in tb)
+
+
+def test_postings_equal_the_ground_truth(installation, wh):
+    truth = [t for t in installation.truth("documents.jsonl")
+             if t["expected_status"] == "extracted" and t["expected_posting"]]
+    got = defaultdict(dict)
+    for source_id, account, amount in wh.execute(
+            "SELECT source_id, account, SUM(amount) FROM raw.journal_lines "
+            "WHERE source_type = 'invoice' GROUP BY source_id, account").fetchall():
+        got[source_id][account] = amount
+    assert truth
+    for t in truth:
+        want = defaultdict(Decimal)
+        for leg in t["expected_posting"]:
+            want[leg["account"]] += Decimal(leg["amount"])
+        assert got[t["sha256"]] == dict(want), t["file"]
+
+
+def test_invoices_without_a_rule_wait_in_review(installation, wh):
+    no_rule = {t["sha256"] for t in installation.truth("documents.jsonl")
+               if t["expected_status"] == "extracted" and t["expected_posting"] is None}
+    review = {i for (i,) in wh.execute(
+        "SELECT item_id FROM raw.review_queue WHERE item_type = 'invoice' "
+        "AND reason = 'no posting rule matches this supplier'").fetchall()}
+    assert no_rule and review == no_rule
+
+
+def test_expected_matches_are_found(installation, wh):
+    truth = [b for b in installation.truth("bank_lines.jsonl")
+             if FIRST.isoformat() <= b["booking_date"] <= LAST.isoformat()]
+    matched = {(str(d), str(a), r): item for d, a, r, item in wh.execute(
+        "SELECT b.booking_date, b.amount, b.remittance_info, m.item_id FROM raw.matches m "
+        "JOIN raw.bank_lines b ON b.line_id = m.bank_line_id").fetchall()}
+    exact = [b for b in truth if b["expected_match"] == "exact"]
+    assert exact, "the window should hold some payments"
+    for b in exact:
+        assert matched.get((b["booking_date"], b["amount"], b["remittance_info"])) == \
+            b["invoice_sha256"], b
+    assert len(matched) == len(exact)
+
+
+def test_nightly_report_files_exist(installation):
+    for day in ("2026-01-05", "2026-01-09"):
+        html = (installation.home / "reports" / "daily" / day / "reconciliation.html").read_text()
+        assert "Bank reconciliation · " + day in html and "<svg" in html
+        csv = (installation.home / "reports" / "daily" / day / "reconciliation.csv").read_text()
+        assert csv.startswith("booking_date,account_id,line_id,amount")
+
+
+def test_rerunning_a_night_leaves_the_warehouse_identical(installation):
+    before = _dump(installation.home / "warehouse.duckdb")
+    installation.closeflow("airflow", "nights", "--from", "2026-01-06", "--to", "2026-01-06",
+                           "--no-close")
+    after = _dump(installation.home / "warehouse.duckdb")
+    assert before.keys() == after.keys()
+    for name in before:
+        assert before[name] == after[name], name
