@@ -1,13 +1,13 @@
 """The `closeflow` command line: the same functions the DAGs call, one step at a time.
 
-    closeflow sample generate --home var --months 1
-    closeflow ocr extract FILE... --json
-    closeflow bank parse FILE --json
-    closeflow post --invoices I.parquet --lines L.parquet --rules R.yml --out DIR
-    closeflow reconcile --bank-lines B.parquet --open-items O.parquet --out DIR
-    closeflow run --date 2026-01-05 | --period 2026-01      (outside Airflow)
-    closeflow airflow nights --from 2026-01-01 --to 2026-01-31   (real DAG runs)
-    closeflow summary --period 2026-01
+closeflow sample generate --home var --months 1
+closeflow ocr extract FILE... --json
+closeflow bank parse FILE --json
+closeflow post --invoices I.parquet --lines L.parquet --rules R.yml --out DIR
+closeflow reconcile --bank-lines B.parquet --open-items O.parquet --out DIR
+closeflow run --date 2026-01-05 | --period 2026-01      (outside Airflow)
+closeflow airflow nights --from 2026-01-01 --to 2026-01-31   (real DAG runs)
+closeflow summary --period 2026-01
 """
 
 from __future__ import annotations
@@ -27,18 +27,23 @@ from closeflow.config import ConfigError
 def _progress():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    )
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from closeflow.sample import generate
+    from closeflow.sample import generate, rich_progress
 
     start = dt.date.fromisoformat(args.start)
-    summary = generate(Path(args.home), start=start, months=args.months, seed=args.seed,
-                       days=args.days)
-    print(json.dumps(summary if isinstance(summary, dict) else getattr(summary, "__dict__", str(summary)),
-                     default=str, indent=2))
+    with rich_progress() as report:
+        summary = generate(Path(args.home), start=start, months=args.months, seed=args.seed,
+                           days=args.days, progress=report, overwrite=args.overwrite)
+    print(json.dumps(summary.as_dict(), default=str, indent=2))
     return 0
 
 
@@ -90,22 +95,22 @@ def cmd_post(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(conform(result.journal_lines, JOURNAL_LINES), out / "journal_lines.parquet")
     pq.write_table(conform(result.review, REVIEW_QUEUE), out / "review_queue.parquet")
-    print(f"{len(invoices)} invoices read, {len(result.posted)} posted "
-          f"({len(result.journal_lines)} journal lines), {len(result.review)} to review")
+    print(
+        f"{len(invoices)} invoices read, {len(result.posted)} posted "
+        f"({len(result.journal_lines)} journal lines), {len(result.review)} to review"
+    )
     return 0
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from closeflow.reconcile import reconcile
-    from closeflow.schemas import REVIEW_QUEUE
-    from closeflow.warehouse import conform
 
     result = reconcile(pq.read_table(args.bank_lines), pq.read_table(args.open_items), args.run_id)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(result.matches, out / "matches.parquet")
     pq.write_table(result.unmatched_lines, out / "unmatched_lines.parquet")
-    pq.write_table(conform(list(result.review), REVIEW_QUEUE), out / "review_queue.parquet")
+    pq.write_table(result.review_table(), out / "review_queue.parquet")
     print(f"{result.matches.num_rows} lines matched, {result.unmatched_lines.num_rows} unmatched")
     return 0
 
@@ -162,13 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log every step")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("sample", help="the sample company").add_subparsers(dest="what", required=True)
+    s = sub.add_parser("sample", help="the sample company").add_subparsers(
+        dest="what", required=True
+    )
     g = s.add_parser("generate", help="generate the sample company into HOME")
     g.add_argument("--home", default="var")
     g.add_argument("--start", default="2026-01-01")
     g.add_argument("--months", type=int, default=3)
     g.add_argument("--days", type=int, default=None, help="only the first N days")
     g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--overwrite", action="store_true", help="replace an earlier sample")
     g.set_defaults(func=cmd_sample)
 
     o = sub.add_parser("ocr", help="invoice extraction").add_subparsers(dest="what", required=True)
@@ -224,8 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.func(args)
     except ConfigError as exc:

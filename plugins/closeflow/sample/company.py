@@ -1,0 +1,208 @@
+"""The sample company itself and its configuration folder HOME/company.
+
+Writes company.yml, chart_of_accounts.yml, suppliers.yml, posting_rules.yml and
+fx_rates.csv in the formats `closeflow.config.CompanyConfig` and `closeflow.posting`
+load. YAML is written as text in a fixed order, so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from closeflow.sample import checksums
+from closeflow.sample.fx import fx_rates_csv
+from closeflow.sample.seeds import digits, stream
+from closeflow.sample.suppliers import SupplierProfile
+
+COMPANY_NAME = "Closeflow Demo GmbH"
+CN_BRANCH_NAME = "克洛斯弗洛（上海）贸易有限公司"
+AP_ACCOUNT, INPUT_VAT_ACCOUNT, ROUNDING_ACCOUNT = "2000", "1400", "8999"
+EUR_LEDGER_ACCOUNT, CNY_LEDGER_ACCOUNT = "1200", "1210"
+
+CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("1000", "Cash on hand", "asset"),
+    ("1200", "Bank EUR", "asset"),
+    ("1210", "Bank CNY", "asset"),
+    ("1360", "Cash in transit", "asset"),
+    ("1400", "Input VAT", "asset"),
+    ("1590", "Suspense account (unclear items)", "asset"),
+    ("2000", "Accounts payable", "liability"),
+    ("2100", "Payroll liabilities", "liability"),
+    ("3000", "Share capital", "equity"),
+    ("3100", "Capital reserve", "equity"),
+    ("4000", "Revenue", "income"),
+    ("6000", "Salaries", "expense"),
+    ("6100", "Rent", "expense"),
+    ("6110", "Cleaning and maintenance", "expense"),
+    ("6200", "Software & hosting", "expense"),
+    ("6300", "Office supplies", "expense"),
+    ("6350", "Postage, courier and freight", "expense"),
+    ("6400", "Travel", "expense"),
+    ("6450", "Training", "expense"),
+    ("6500", "Professional services", "expense"),
+    ("6600", "Telecom", "expense"),
+    ("6700", "Utilities", "expense"),
+    ("6800", "Marketing", "expense"),
+    ("6900", "Bank fees", "expense"),
+    ("7900", "FX differences", "expense"),
+    ("8999", "Rounding differences", "expense"),
+)
+
+TAX_CODES: tuple[tuple[str, str], ...] = (
+    ("DE19", "0.19"),
+    ("DE7", "0.07"),
+    ("CN13", "0.13"),
+    ("CN6", "0.06"),
+    ("CN9", "0.09"),
+)
+
+
+@dataclass(frozen=True)
+class CompanyIdentity:
+    """Who the buyer is on every invoice, and its two bank accounts."""
+
+    name: str
+    vat_id: str
+    address: str
+    eur_iban: str
+    eur_bank: str
+    eur_bic: str
+    cny_account: str
+    cny_bank: str
+    cn_name: str
+    cn_uscc: str
+    cn_address: str
+
+
+def build_company(seed: int) -> CompanyIdentity:
+    rng = stream(seed, "company")
+    return CompanyIdentity(
+        name=COMPANY_NAME,
+        vat_id=checksums.make_de_vat_id(digits(rng, 8, first_nonzero=True)),
+        address="Am Sandtorkai 12, 20457 Hamburg",
+        eur_iban=checksums.make_iban("DE", "20040000" + digits(rng, 10, first_nonzero=True)),
+        eur_bank="Commerzbank Hamburg",
+        eur_bic="COBADEHHXXX",
+        cny_account=digits(rng, 19, first_nonzero=True),
+        cny_bank="中国工商银行上海自贸试验区分行",
+        cn_name=CN_BRANCH_NAME,
+        cn_uscc=checksums.make_uscc(
+            "9", "1", "310115", "MA" + "".join(rng.choice(checksums.USCC_CHARS) for _ in range(6))
+        ),
+        cn_address=f"中国(上海)自由贸易试验区富特北路{rng.randint(100, 499)}号"
+        f" 021-5868{digits(rng, 4)}",
+    )
+
+
+def _q(value: object) -> str:
+    """A YAML scalar: JSON strings are valid YAML double-quoted strings."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def company_yml(company: CompanyIdentity, first_period: str) -> str:
+    return "\n".join(
+        [
+            "# The sample company (written by closeflow.sample; edit freely).",
+            f"name: {_q(company.name)}",
+            f"tax_id: {_q(company.vat_id)}",
+            'functional_currency: "EUR"',
+            'timezone: "Europe/Berlin"',
+            f"first_period: {_q(first_period)}",
+            "bank_accounts:",
+            f"  - account_id: {_q(company.eur_iban)}",
+            '    currency: "EUR"',
+            f"    ledger_account: {_q(EUR_LEDGER_ACCOUNT)}",
+            f"    name: {_q(company.eur_bank + ' EUR')}",
+            f"  - account_id: {_q(company.cny_account)}",
+            '    currency: "CNY"',
+            f"    ledger_account: {_q(CNY_LEDGER_ACCOUNT)}",
+            f"    name: {_q(company.cny_bank + ' CNY')}",
+            f"ap_account: {_q(AP_ACCOUNT)}",
+            'bank_fee_account: "6900"',
+            'fx_difference_account: "7900"',
+            f"rounding_account: {_q(ROUNDING_ACCOUNT)}",
+            "",
+        ]
+    )
+
+
+def chart_of_accounts_yml() -> str:
+    lines = ["# Chart of accounts of the sample company.", "accounts:"]
+    for code, name, kind in CHART_OF_ACCOUNTS:
+        lines.append(f"  - {{code: {_q(code)}, name: {_q(name)}, type: {kind}}}")
+    return "\n".join(lines) + "\n"
+
+
+def suppliers_yml(suppliers: list[SupplierProfile]) -> str:
+    lines = ["# Supplier master data of the sample company.", "suppliers:"]
+    for s in suppliers:
+        tpl = s.template
+        lines.append(f"  - supplier_id: {_q(s.supplier_id)}")
+        lines.append(f"    name: {_q(s.name)}")
+        lines.append(f"    tax_id: {_q(s.tax_id)}")
+        if s.iban:
+            lines.append(f"    iban: {_q(s.iban)}")
+        lines.append(f"    currency: {_q(s.currency)}")
+        lines.append(f"    language: {_q(tpl.language)}")
+        lines.append(f"    country: {_q(tpl.country)}")
+        if tpl.alias:
+            lines.append(f"    aliases: [{_q(tpl.alias)}]")
+    return "\n".join(lines) + "\n"
+
+
+def posting_rules_yml(suppliers: list[SupplierProfile]) -> str:
+    lines = [
+        "# Auto-posting rules: supplier -> expense account. Suppliers without a rule go to",
+        "# the review queue.",
+        "version: 1",
+        f"ap_account: {_q(AP_ACCOUNT)}",
+        f"rounding_account: {_q(ROUNDING_ACCOUNT)}",
+        "tax_codes:",
+    ]
+    for code, rate in TAX_CODES:
+        lines.append(f"  {code}: {{rate: {_q(rate)}, account: {_q(INPUT_VAT_ACCOUNT)}}}")
+    lines.append("rules:")
+    for s in suppliers:
+        if s.template.account is None:
+            continue
+        number = s.supplier_id.split("-")[1]
+        lines += [
+            f"  - id: r-sup-{number}  # {s.name}",
+            "    priority: 100",
+            f"    when: {{supplier_id: {_q(s.supplier_id)}}}",
+            f"    then: {{debit_account: {_q(s.template.account)}, "
+            f"cost_center: {_q(s.template.cost_center)}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_company_folder(
+    folder: Path,
+    company: CompanyIdentity,
+    suppliers: list[SupplierProfile],
+    rates: dict[dt.date, Decimal],
+    first_period: str,
+) -> list[Path]:
+    """Write the five configuration files; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "company.yml": company_yml(company, first_period),
+        "chart_of_accounts.yml": chart_of_accounts_yml(),
+        "suppliers.yml": suppliers_yml(suppliers),
+        "posting_rules.yml": posting_rules_yml(suppliers),
+        "fx_rates.csv": fx_rates_csv(rates),
+    }
+    out = []
+    for name, text in files.items():
+        if name.endswith(".yml"):
+            yaml.safe_load(text)  # the text writers above must produce valid YAML
+        path = folder / name
+        path.write_text(text, encoding="utf-8", newline="\n")
+        out.append(path)
+    return out

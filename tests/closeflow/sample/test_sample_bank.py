@@ -1,0 +1,126 @@
+"""HOME/bank_inbox and truth/bank_lines.jsonl: statements that balance, lines that match."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from decimal import Decimal
+
+from closeflow.config import CompanyConfig
+from closeflow.sample import checksums
+from closeflow.sample.business_days import is_business_day
+
+NS = {"c": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"}
+CSV_HEADER = (
+    "booking_date,value_date,amount,currency,counterparty_name,counterparty_account,"
+    "remittance_info,bank_reference"
+)
+
+
+def _signed(element: ET.Element) -> Decimal:
+    amount = Decimal(element.find("c:Amt", NS).text)
+    return amount if element.find("c:CdtDbtInd", NS).text == "CRDT" else -amount
+
+
+def _camt_files(sample) -> list:
+    return sorted((sample.home / "bank_inbox").glob("camt053_*.xml"))
+
+
+def test_camt053_statements_balance(sample) -> None:
+    config = CompanyConfig(sample.home / "company")
+    eur = next(a for a in config.company.bank_accounts if a.currency == "EUR")
+    files = _camt_files(sample)
+    days = [dt.date.fromisoformat(p.stem.rsplit("_", 1)[1]) for p in files]
+    assert days and all(is_business_day(d) for d in days)
+    previous_closing = None
+    for path in files:
+        root = ET.parse(path).getroot()
+        assert root.tag == "{urn:iso:std:iso:20022:tech:xsd:camt.053.001.02}Document"
+        stmt = root.find("c:BkToCstmrStmt/c:Stmt", NS)
+        assert root.find("c:BkToCstmrStmt/c:GrpHdr/c:MsgId", NS).text
+        assert stmt.find("c:Id", NS).text
+        assert stmt.find("c:Acct/c:Id/c:IBAN", NS).text == eur.account_id
+        balances = {
+            b.find("c:Tp/c:CdOrPrtry/c:Cd", NS).text: _signed(b) for b in stmt.findall("c:Bal", NS)
+        }
+        entries = stmt.findall("c:Ntry", NS)
+        assert balances["OPBD"] + sum(_signed(e) for e in entries) == balances["CLBD"]
+        if previous_closing is not None:
+            assert balances["OPBD"] == previous_closing
+        previous_closing = balances["CLBD"]
+        for entry in entries:
+            assert entry.find("c:Amt", NS).get("Ccy") == "EUR"
+            assert entry.find("c:BookgDt/c:Dt", NS).text == path.stem.rsplit("_", 1)[1]
+            assert entry.find("c:ValDt/c:Dt", NS).text
+            assert entry.find("c:AcctSvcrRef", NS).text
+            tx = entry.find("c:NtryDtls/c:TxDtls", NS)
+            assert tx.find("c:Refs/c:EndToEndId", NS).text
+            assert tx.find("c:RmtInf/c:Ustrd", NS).text
+            if entry.find("c:CdtDbtInd", NS).text == "DBIT":
+                assert tx.find("c:RltdPties/c:Cdtr/c:Nm", NS).text
+            iban = tx.find("c:RltdPties/*/c:Id/c:IBAN", NS)
+            if iban is not None:
+                assert checksums.is_valid_iban(iban.text)
+            rf = tx.find("c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", NS)
+            if rf is not None:
+                assert checksums.is_valid_rf(rf.text)
+
+
+def test_bank_truth_matches_the_statement_files(sample) -> None:
+    by_file = defaultdict(list)
+    for line in sample.bank_lines:
+        by_file[line["statement_file"]].append(line)
+    for path in _camt_files(sample):
+        entries = ET.parse(path).getroot().findall(".//c:Ntry", NS)
+        truth = by_file.pop(f"bank_inbox/{path.name}", [])
+        assert [str(_signed(e)) for e in entries] == [t["amount"] for t in truth]
+        assert [e.find("c:AcctSvcrRef", NS).text for e in entries] == [
+            t["bank_reference"] for t in truth
+        ]
+        ustrd = [e.find("c:NtryDtls/c:TxDtls/c:RmtInf/c:Ustrd", NS).text for e in entries]
+        assert ustrd == [t["remittance_info"] for t in truth]
+    for path in sorted((sample.home / "bank_inbox").glob("*.csv")):
+        text = path.read_text(encoding="utf-8")
+        assert text.splitlines()[0] == CSV_HEADER
+        rows = list(csv.DictReader(text.splitlines()))
+        truth = by_file.pop(f"bank_inbox/{path.name}")
+        assert [r["amount"] for r in rows] == [t["amount"] for t in truth]
+        assert {r["currency"] for r in rows} == {"CNY"}
+    assert not by_file  # every truth line is in a file
+
+
+def test_payments_quote_their_invoice(sample) -> None:
+    invoices = {
+        d["sha256"]: d["invoice"]
+        for d in sample.documents
+        if d["expected_status"] == "extracted" and d["invoice"]
+    }
+    kinds = defaultdict(int)
+    for line in sample.bank_lines:
+        kinds[line["kind"]] += 1
+        amount = Decimal(line["amount"])
+        if line["kind"] in ("bank_fee", "unknown"):
+            assert line["invoice_sha256"] is None and line["expected_match"] == "none"
+            continue
+        invoice = invoices[line["invoice_sha256"]]
+        assert invoice["payment_reference"] in line["remittance_info"]
+        assert invoice["currency"] == line["currency"]
+        total = Decimal(invoice["total"])
+        if line["kind"] == "payment":
+            assert amount == -total and line["expected_match"] == "exact"
+        elif line["kind"] == "partial_payment":
+            assert -total < amount < 0 and line["expected_match"] == "partial"
+        else:
+            assert line["kind"] == "refund" and invoice["document_type"] == "credit_note"
+            assert amount == total and line["expected_match"] == "exact"
+    assert kinds["payment"] > 0 and kinds["bank_fee"] > 0 and kinds["unknown"] > 0
+
+
+def test_statement_mtime_is_22_00_on_the_statement_day(sample) -> None:
+    berlin = dt.timezone(dt.timedelta(hours=1))  # January
+    for path in (sample.home / "bank_inbox").iterdir():
+        day = dt.date.fromisoformat(path.stem.rsplit("_", 1)[1])
+        expected = dt.datetime.combine(day, dt.time(22), tzinfo=berlin)
+        assert path.stat().st_mtime == expected.timestamp()
