@@ -35,7 +35,9 @@ class StepSummary:
     counts: dict[str, int | str] = field(default_factory=dict)
 
     def line(self) -> str:
-        return f"{self.step} {self.window}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
+        return f"{self.step} {self.window}: " + ", ".join(
+            f"{k} {v}" for k, v in self.counts.items()
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -44,9 +46,12 @@ def _sha256(path: Path) -> str:
 
 def _review(item_type: str, item_id: str, reason: str, run_key: str, **details: object) -> dict:
     return {
-        "item_type": item_type, "item_id": item_id, "reason": reason,
+        "item_type": item_type,
+        "item_id": item_id,
+        "reason": reason,
         "details": json.dumps(details, default=str, ensure_ascii=False),
-        "created_run_id": run_key, "resolved_at": None,
+        "created_run_id": run_key,
+        "resolved_at": None,
     }
 
 
@@ -81,22 +86,35 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
     with rt.warehouse.transaction() as t:
         raw = t.schema
         for st in statements:
-            t.execute(f"DELETE FROM {raw}.bank_lines WHERE statement_id = :s", {"s": st["statement_id"]})
-            t.execute(f"DELETE FROM {raw}.bank_statements WHERE statement_id = :s",
-                      {"s": st["statement_id"]})
+            t.execute(
+                f"DELETE FROM {raw}.bank_lines WHERE statement_id = :s", {"s": st["statement_id"]}
+            )
+            t.execute(
+                f"DELETE FROM {raw}.bank_statements WHERE statement_id = :s",
+                {"s": st["statement_id"]},
+            )
         t.insert("bank_statements", statements)
         t.insert("bank_lines", lines)
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
-    summary = StepSummary("bank", window.key, {
-        "files read": len(files), "statements": len(statements), "lines": len(lines),
-        "rejected": len(review)})
+    summary = StepSummary(
+        "bank",
+        window.key,
+        {
+            "files read": len(files),
+            "statements": len(statements),
+            "lines": len(lines),
+            "rejected": len(review),
+        },
+    )
     log.info(summary.line())
     return summary
 
 
 def sync_accounts(rt: Runtime) -> int:
-    rows = [{"account": a.code, "account_name": a.name, "account_type": a.type}
-            for a in rt.company.chart.accounts]
+    rows = [
+        {"account": a.code, "account_name": a.name, "account_type": a.type}
+        for a in rt.company.chart.accounts
+    ]
     with rt.warehouse.transaction() as t:
         return t.replace("accounts", rows, "TRUE")
 
@@ -112,18 +130,34 @@ def post(rt: Runtime, window: Window) -> StepSummary:
     params = {"ingest": window.run_key("ingest")}
     invoices = rt.warehouse.query(
         f"SELECT i.*, m.source_uri FROM {raw}.invoices i JOIN {raw}.file_manifest m "
-        f"ON m.file_sha256 = i.invoice_id AND m.run_id = :ingest "
-        f"WHERE i.status = 'extracted'", params).to_pylist()
+        f"ON m.file_sha256 = i.invoice_id AND m.run_id = :ingest AND m.status = i.status "
+        f"WHERE i.status = 'extracted'",
+        params,
+    ).to_pylist()
     lines = rt.warehouse.read_table("invoice_lines", f"invoice_id IN ({mine})", params).to_pylist()
-    result = post_invoices(invoices, lines, rules, cfg.fx, cfg.company.functional_currency,
-                           run_key, cfg.company.closed_through)
+    result = post_invoices(
+        invoices,
+        lines,
+        rules,
+        cfg.fx,
+        cfg.company.functional_currency,
+        run_key,
+        cfg.company.closed_through,
+    )
     with rt.warehouse.transaction() as t:
         t.replace("journal_lines", result.journal_lines, "run_id = :r", {"r": run_key})
         t.replace("review_queue", result.review, "created_run_id = :r", {"r": run_key})
-    summary = StepSummary("post", window.key, {
-        "invoices read": len(invoices), "invoices posted": len(result.posted),
-        "journal lines": len(result.journal_lines), "to review": len(result.review),
-        "rules version": rules.content_hash})
+    summary = StepSummary(
+        "post",
+        window.key,
+        {
+            "invoices read": len(invoices),
+            "invoices posted": len(result.posted),
+            "journal lines": len(result.journal_lines),
+            "to review": len(result.review),
+            "rules version": rules.content_hash,
+        },
+    )
     log.info(summary.line())
     return summary
 
@@ -179,34 +213,60 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     run_key = window.run_key("reconcile")
     raw = rt.warehouse.schema
     bank_lines = rt.warehouse.read_table(
-        "bank_lines", "booking_date >= :s AND booking_date < :e ORDER BY line_id",
-        {"s": window.start, "e": window.end})
+        "bank_lines",
+        "booking_date >= :s AND booking_date < :e ORDER BY line_id",
+        {"s": window.start, "e": window.end},
+    )
     items = open_items_as_of(rt, window)
     result = reconcile(bank_lines, items, run_key)
     ledger_of = _bank_ledger_accounts(rt)
     lines_by_id = {r["line_id"]: r for r in bank_lines.to_pylist()}
     items_by_id = {r["item_id"]: r for r in items.to_pylist()}
     ap_eur = {
-        r["source_id"]: r["amount"] for r in rt.warehouse.query(
+        r["source_id"]: r["amount"]
+        for r in rt.warehouse.query(
             f"SELECT source_id, -SUM(amount) AS amount FROM {raw}.journal_lines "
             f"WHERE source_type = 'invoice' AND account = :ap GROUP BY source_id",
-            {"ap": cfg.ap_account}).to_pylist()
+            {"ap": cfg.ap_account},
+        ).to_pylist()
     }
     posted_txn = {r["item_id"]: r["amount_open"] for r in items.to_pylist()}
     journal: list[dict] = []
-    review = list(result.review)
+    review = result.review_table().to_pylist()
 
-    def entry(source_type: str, source_id: str, day: dt.date, legs: list[tuple], desc: str,
-              currency: str, rate: Decimal, supplier: str | None = None) -> None:
+    def entry(
+        source_type: str,
+        source_id: str,
+        day: dt.date,
+        legs: list[tuple],
+        desc: str,
+        currency: str,
+        rate: Decimal,
+        supplier: str | None = None,
+    ) -> None:
         eid = entry_id_for(source_type, source_id)
         for n, (account, amount, amount_txn) in enumerate(legs, start=1):
-            journal.append({
-                "entry_id": eid, "line_no": n, "entry_date": day, "period": period_of(day),
-                "account": account, "amount": amount, "currency": currency,
-                "amount_txn": amount_txn, "fx_rate": round_rate(rate), "cost_center": None,
-                "supplier_id": supplier, "source_type": source_type, "source_id": source_id,
-                "rule_id": None, "rule_version": None, "description": desc, "run_id": run_key,
-            })
+            journal.append(
+                {
+                    "entry_id": eid,
+                    "line_no": n,
+                    "entry_date": day,
+                    "period": period_of(day),
+                    "account": account,
+                    "amount": amount,
+                    "currency": currency,
+                    "amount_txn": amount_txn,
+                    "fx_rate": round_rate(rate),
+                    "cost_center": None,
+                    "supplier_id": supplier,
+                    "source_type": source_type,
+                    "source_id": source_id,
+                    "rule_id": None,
+                    "rule_version": None,
+                    "description": desc,
+                    "run_id": run_key,
+                }
+            )
         assert sum(j["amount"] for j in journal if j["entry_id"] == eid) == 0, eid
 
     for m in result.matches.to_pylist():
@@ -214,21 +274,36 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         bank_acct = ledger_of.get(line["statement_id"])
         rate = fx.rate(line["currency"], line["booking_date"], cfg.functional_currency)
         if bank_acct is None or rate is None:
-            review.append(_review("bank_line", line["line_id"],
-                                  "bank account or exchange rate unknown for this payment",
-                                  run_key, statement=line["statement_id"]))
+            review.append(
+                _review(
+                    "bank_line",
+                    line["line_id"],
+                    "bank account or exchange rate unknown for this payment",
+                    run_key,
+                    statement=line["statement_id"],
+                )
+            )
             continue
         share = m["matched_amount"] / posted_txn[m["item_id"]] if posted_txn[m["item_id"]] else 0
         ap_amount = round_money(ap_eur.get(m["item_id"], Decimal(0)) * share)
         bank_amount = round_money(line["amount"] * rate)
-        legs = [(cfg.ap_account, ap_amount, m["matched_amount"]),
-                (bank_acct, bank_amount, line["amount"])]
+        legs = [
+            (cfg.ap_account, ap_amount, m["matched_amount"]),
+            (bank_acct, bank_amount, line["amount"]),
+        ]
         diff = -(ap_amount + bank_amount)
         if diff:
             legs.append((cfg.fx_difference_account, diff, Decimal(0)))
-        entry("payment", m["match_id"], line["booking_date"], legs,
-              f"Payment {item['supplier_name']} {item['invoice_number']}",
-              line["currency"], rate, item["supplier_id"])
+        entry(
+            "payment",
+            m["match_id"],
+            line["booking_date"],
+            legs,
+            f"Payment {item['supplier_name']} {item['invoice_number']}",
+            line["currency"],
+            rate,
+            item["supplier_id"],
+        )
 
     keywords = [k.lower() for k in cfg.bank_fee_keywords]
     unmatched = result.unmatched_lines.to_pylist()
@@ -241,10 +316,18 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
             if bank_acct is None or rate is None:
                 continue
             amount = round_money(line["amount"] * rate)
-            entry("bank_fee", line["line_id"], line["booking_date"],
-                  [(cfg.bank_fee_account, -amount, -line["amount"]),
-                   (bank_acct, amount, line["amount"])],
-                  line["remittance_info"] or "Bank charges", line["currency"], rate)
+            entry(
+                "bank_fee",
+                line["line_id"],
+                line["booking_date"],
+                [
+                    (cfg.bank_fee_account, -amount, -line["amount"]),
+                    (bank_acct, amount, line["amount"]),
+                ],
+                line["remittance_info"] or "Bank charges",
+                line["currency"],
+                rate,
+            )
             fee_ids.add(line["line_id"])
     review = [r for r in review if r["item_id"] not in fee_ids]
 
@@ -263,10 +346,17 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         t.replace("journal_lines", journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
         t.replace("open_items", snapshot, "TRUE")
-    summary = StepSummary("reconcile", window.key, {
-        "bank lines": bank_lines.num_rows, "lines matched": result.matches.num_rows,
-        "bank fees booked": len(fee_ids), "open items": len(snapshot),
-        "to review": len(review)})
+    summary = StepSummary(
+        "reconcile",
+        window.key,
+        {
+            "bank lines": bank_lines.num_rows,
+            "lines matched": result.matches.num_rows,
+            "bank fees booked": len(fee_ids),
+            "open items": len(snapshot),
+            "to review": len(review),
+        },
+    )
     log.info(summary.line())
     return summary
 

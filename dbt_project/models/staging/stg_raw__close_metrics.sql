@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'close_metrics') }}
+
+),
+
+renamed as (
+
+    select
+        period,
+        invoices_received,
+        invoices_posted,
+        invoices_touchless,
+        {{ rate('touchless_rate') }} as touchless_rate,
+        review_queue_open,
+        files_quarantined,
+        bank_lines,
+        bank_lines_matched,
+        {{ rate('match_rate') }} as match_rate,
+        {{ money('unreconciled_amount') }} as unreconciled_amount,
+        {{ money('trial_balance_difference') }} as trial_balance_difference,
+        days_to_close,
+        cast(computed_at as timestamp with time zone) as computed_at,
+        run_id
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'matches') }}
+
+),
+
+renamed as (
+
+    select
+        match_id,
+        bank_line_id,
+        item_id as open_item_id,
+        rule as match_rule,
+        status as match_status,
+        score,
+        {{ money('matched_amount') }} as matched_amount,
+        {{ money('difference') }} as difference,
+        difference_account,
+        run_id
+
+    from source
+
+)
+
+select * from renamed
