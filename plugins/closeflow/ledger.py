@@ -23,7 +23,7 @@ from closeflow.money import round_money, round_rate
 from closeflow.posting import load_rules, post_invoices
 from closeflow.posting.engine import entry_id_for
 from closeflow.runtime import Runtime, Window, period_of
-from closeflow.schemas import BANK_LINES, OPEN_ITEMS
+from closeflow.schemas import OPEN_ITEMS
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,15 @@ def post(rt: Runtime, window: Window) -> StepSummary:
     return summary
 
 
-def open_items_as_of(rt: Runtime, window: Window) -> pa.Table:
-    """What we owe per invoice before the window's payments: posted AP less earlier matches."""
+def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
+    """What we owe per invoice before the window's payments: posted AP less earlier matches.
+
+    With `window=None`, what is open after everything the warehouse holds.
+    """
     raw = rt.warehouse.schema
     ap = rt.company.company.ap_account
+    post_key = window.run_key("post") if window else "post:~"  # "~" sorts after any date
+    rec_key = window.run_key("reconcile") if window else "reconcile:~"
     got = rt.warehouse.query(
         f"""
         WITH ap AS (
@@ -186,7 +191,7 @@ def open_items_as_of(rt: Runtime, window: Window) -> pa.Table:
         WHERE ap.posted - COALESCE(paid.paid, 0) <> 0
         ORDER BY ap.item_id
         """,
-        {"ap": ap, "post_key": window.run_key("post"), "rec_key": window.run_key("reconcile")},
+        {"ap": ap, "post_key": post_key, "rec_key": rec_key},
     )
     if got.num_rows == 0:
         return OPEN_ITEMS.empty_table()
@@ -331,21 +336,10 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
             fee_ids.add(line["line_id"])
     review = [r for r in review if r["item_id"] not in fee_ids]
 
-    # Open items after this window's payments, as a snapshot finance can read.
-    paid_now: dict[str, Decimal] = {}
-    for m in result.matches.to_pylist():
-        paid_now[m["item_id"]] = paid_now.get(m["item_id"], Decimal(0)) + m["matched_amount"]
-    snapshot = [
-        {**r, "amount_open": r["amount_open"] - paid_now.get(r["item_id"], Decimal(0))}
-        for r in items.to_pylist()
-    ]
-    snapshot = [r for r in snapshot if r["amount_open"] != 0]
-
     with rt.warehouse.transaction() as t:
         t.replace("matches", result.matches, "run_id = :r", {"r": run_key})
         t.replace("journal_lines", journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
-        t.replace("open_items", snapshot, "TRUE")
     summary = StepSummary(
         "reconcile",
         window.key,
@@ -353,7 +347,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
             "bank lines": bank_lines.num_rows,
             "lines matched": result.matches.num_rows,
             "bank fees booked": len(fee_ids),
-            "open items": len(snapshot),
+            "open items": refresh_open_items(rt),
             "to review": len(review),
         },
     )
@@ -361,5 +355,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     return summary
 
 
-def empty_bank_lines() -> pa.Table:
-    return BANK_LINES.empty_table()
+def refresh_open_items(rt: Runtime) -> int:
+    """Rewrite raw.open_items as what is open now, whichever window ran last."""
+    items = open_items_as_of(rt, None)
+    with rt.warehouse.transaction() as t:
+        return t.replace("open_items", items, "TRUE")
