@@ -67,4 +67,3 @@ def pg_module_url() -> Iterator[str]:
 def shared_data() -> Path:
     assert SHARED.is_dir(), f"the shared sample data is missing at {SHARED}"
     return SHARED
-

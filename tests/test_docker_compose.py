@@ -15,9 +15,16 @@ def compose() -> dict:
 
 def test_services_and_images(compose):
     services = compose["services"]
-    assert set(services) >= {"postgres", "redis", "airflow-init", "airflow-apiserver",
-                             "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
-                             "airflow-triggerer"}
+    assert set(services) >= {
+        "postgres",
+        "redis",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-worker",
+        "airflow-triggerer",
+    }
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:")
     for name, svc in services.items():

@@ -30,8 +30,11 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
     raw = rt.warehouse.schema
     wh = rt.warehouse
     steps = ("ingest", "bank", "post", "reconcile")
-    day_keys = {f"{s}_{b}": f"{s}:{d.isoformat()}" for s in steps
-                for b, d in (("lo", window.start), ("hi", window.end))}
+    day_keys = {
+        f"{s}_{b}": f"{s}:{d.isoformat()}"
+        for s in steps
+        for b, d in (("lo", window.start), ("hi", window.end))
+    }
 
     def in_period(step: str) -> str:
         """Rows written by the step's nightly runs for the days of the period."""
@@ -39,36 +42,63 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
 
     manifest = wh.query(
         f"SELECT status, count(*) AS n FROM {raw}.file_manifest WHERE {in_period('ingest')} "
-        f"GROUP BY status", day_keys).to_pylist()
+        f"GROUP BY status",
+        day_keys,
+    ).to_pylist()
     states = {r["status"]: r["n"] for r in manifest}
     received = states.get("extracted", 0) + states.get("needs_review", 0)
-    posted = wh.scalar(
-        f"SELECT count(DISTINCT source_id) FROM {raw}.journal_lines "
-        f"WHERE source_type = 'invoice' AND {in_period('post')}", day_keys) or 0
-    review_open = wh.scalar(
-        f"SELECT count(*) FROM {raw}.review_queue WHERE resolved_at IS NULL AND ("
-        + " OR ".join(in_period(s).replace("run_id", "created_run_id")
-                      for s in steps) + ")", day_keys) or 0
+    posted = (
+        wh.scalar(
+            f"SELECT count(DISTINCT source_id) FROM {raw}.journal_lines "
+            f"WHERE source_type = 'invoice' AND {in_period('post')}",
+            day_keys,
+        )
+        or 0
+    )
+    review_open = (
+        wh.scalar(
+            f"SELECT count(*) FROM {raw}.review_queue WHERE resolved_at IS NULL AND ("
+            + " OR ".join(in_period(s).replace("run_id", "created_run_id") for s in steps)
+            + ")",
+            day_keys,
+        )
+        or 0
+    )
     lines = window_reconciliation(rt, window)
     explained = [r for r in lines if r["outcome"] != "unmatched"]
     fx, ccy = rt.company.fx, rt.company.company.functional_currency
-    unreconciled = round_money(sum(
-        (abs(r["amount"]) * (fx.rate(r["currency"], r["booking_date"], ccy) or Decimal(1))
-         for r in lines if r["outcome"] == "unmatched"), Decimal(0)))
+    unreconciled = round_money(
+        sum(
+            (
+                abs(r["amount"]) * (fx.rate(r["currency"], r["booking_date"], ccy) or Decimal(1))
+                for r in lines
+                if r["outcome"] == "unmatched"
+            ),
+            Decimal(0),
+        )
+    )
     tb_diff = wh.scalar(
-        f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p",
-        {"p": period}) or Decimal(0)
+        f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p", {"p": period}
+    ) or Decimal(0)
     last_run = wh.scalar(
         f"SELECT MAX(substr(run_id, strpos(run_id, ':') + 1, 10)) FROM {raw}.journal_lines "
-        f"WHERE period = :p", {"p": period})
+        f"WHERE period = :p",
+        {"p": period},
+    )
     last_day = window.end - dt.timedelta(days=1)
     days_to_close = max(0, (dt.date.fromisoformat(last_run) - last_day).days) if last_run else 0
     row = {
-        "period": period, "invoices_received": received, "invoices_posted": posted,
-        "invoices_touchless": posted, "touchless_rate": _ratio(posted, received),
-        "review_queue_open": review_open, "files_quarantined": states.get("quarantined", 0),
-        "bank_lines": len(lines), "bank_lines_matched": len(explained),
-        "match_rate": _ratio(len(explained), len(lines)), "unreconciled_amount": unreconciled,
+        "period": period,
+        "invoices_received": received,
+        "invoices_posted": posted,
+        "invoices_touchless": posted,
+        "touchless_rate": _ratio(posted, received),
+        "review_queue_open": review_open,
+        "files_quarantined": states.get("quarantined", 0),
+        "bank_lines": len(lines),
+        "bank_lines_matched": len(explained),
+        "match_rate": _ratio(len(explained), len(lines)),
+        "unreconciled_amount": unreconciled,
         "trial_balance_difference": round_money(Decimal(tb_diff)),
         "days_to_close": days_to_close,
         "computed_at": computed_at or dt.datetime.now(dt.UTC),
@@ -82,14 +112,27 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
         w = csv.writer(fh)
         w.writerow(["metric", "value"])
         w.writerows((k, v) for k, v in row.items() if k not in ("computed_at", "run_id"))
-    rows = "".join(f"<tr><td>{k.replace('_', ' ')}</td><td>{v}</td></tr>"
-                   for k, v in row.items() if k not in ("computed_at", "run_id"))
+    rows = "".join(
+        f"<tr><td>{k.replace('_', ' ')}</td><td>{v}</td></tr>"
+        for k, v in row.items()
+        if k not in ("computed_at", "run_id")
+    )
     (out / "close_metrics.html").write_text(
         f"<!doctype html><meta charset='utf-8'><title>Close {period}</title>"
         f"<h1>Month-end close {period}</h1><p>{rt.company.company.name}</p>"
-        f"<table border='1' cellpadding='4'>{rows}</table>", encoding="utf-8")
-    log.info("close %s: %d invoices received, %d posted (touchless %s), %d bank lines, "
-             "match rate %s, %d open in review, trial balance difference %s",
-             period, received, posted, row["touchless_rate"], len(lines), row["match_rate"],
-             review_open, row["trial_balance_difference"])
+        f"<table border='1' cellpadding='4'>{rows}</table>",
+        encoding="utf-8",
+    )
+    log.info(
+        "close %s: %d invoices received, %d posted (touchless %s), %d bank lines, "
+        "match rate %s, %d open in review, trial balance difference %s",
+        period,
+        received,
+        posted,
+        row["touchless_rate"],
+        len(lines),
+        row["match_rate"],
+        review_open,
+        row["trial_balance_difference"],
+    )
     return row

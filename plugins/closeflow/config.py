@@ -81,8 +81,11 @@ def load_model(path: Path | str, model: type[M], data: object = None) -> M:
         field = ".".join(str(p) for p in loc) or "(top level)"
         fix = "add the missing field" if err["type"] == "missing" else "correct the value"
         if err["type"] == "extra_forbidden":
-            siblings = [str(e["loc"][-1]) for e in errors
-                        if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]]
+            siblings = [
+                str(e["loc"][-1])
+                for e in errors
+                if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]
+            ]
             close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
             fix = f"did you mean {close[0]!r}?" if close else "remove or rename the unknown field"
             raise ConfigError(path, line, f"unknown field {field!r}", fix) from exc

@@ -70,7 +70,9 @@ def extract_batch(rt: Runtime, window: Window, batch_no: int, paths: list[str]) 
             row = doc.to_json() | {"received_at": received_at(Path(path)).isoformat()}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     states = Counter(d.status for d in results)
-    log.info("extracted batch %d of %s: %d files %s", batch_no, window.key, len(paths), dict(states))
+    log.info(
+        "extracted batch %d of %s: %d files %s", batch_no, window.key, len(paths), dict(states)
+    )
     return str(out)
 
 
@@ -127,45 +129,82 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
                 status, reasons = "duplicate", [f"same file content as {seen_sha[sha]}"]
             elif all(key) and key in seen_number:
                 status = "duplicate"
-                reasons = [f"invoice {key[1]} of this supplier already arrived as {seen_number[key]}"]
+                reasons = [
+                    f"invoice {key[1]} of this supplier already arrived as {seen_number[key]}"
+                ]
         if src.exists():
             _archive(rt, src, sha)
-        manifest.append({
-            "file_sha256": sha, "source_uri": str(src), "received_at": d["received_at"],
-            "size_bytes": d["size_bytes"], "media_type": d["media_type"], "status": status,
-            "reason": "; ".join(reasons) or None, "run_id": run_key,
-        })
+        manifest.append(
+            {
+                "file_sha256": sha,
+                "source_uri": str(src),
+                "received_at": d["received_at"],
+                "size_bytes": d["size_bytes"],
+                "media_type": d["media_type"],
+                "status": status,
+                "reason": "; ".join(reasons) or None,
+                "run_id": run_key,
+            }
+        )
         if status in ("quarantined", "needs_review"):
-            review.append({
-                "item_type": "file", "item_id": sha, "reason": "; ".join(reasons),
-                "details": json.dumps({"file": str(src), "status": status}, ensure_ascii=False),
-                "created_run_id": run_key, "resolved_at": None,
-            })
+            review.append(
+                {
+                    "item_type": "file",
+                    "item_id": sha,
+                    "reason": "; ".join(reasons),
+                    "details": json.dumps({"file": str(src), "status": status}, ensure_ascii=False),
+                    "created_run_id": run_key,
+                    "resolved_at": None,
+                }
+            )
         if status not in ("extracted", "needs_review"):
             continue
         seen_sha[sha] = str(src)
         if all(key):
             seen_number[key] = str(src)
         inv_date = _date(d.get("invoice_date"))
-        invoices.append({
-            "invoice_id": sha,
-            **{k: d.get(k) for k in (
-                "supplier_id", "supplier_name", "supplier_tax_id", "buyer_name", "buyer_tax_id",
-                "invoice_number", "currency", "document_type", "payment_reference",
-                "supplier_iban", "extraction_method")},
-            "invoice_date": inv_date, "due_date": _date(d.get("due_date")),
-            "subtotal": _dec(d.get("subtotal")), "tax_amount": _dec(d.get("tax_amount")),
-            "total": _dec(d.get("total")),
-            "field_confidence": json.dumps(d.get("field_confidence") or {}, sort_keys=True),
-            "status": status, "period": period_of(inv_date) if inv_date else None,
-        })
+        invoices.append(
+            {
+                "invoice_id": sha,
+                **{
+                    k: d.get(k)
+                    for k in (
+                        "supplier_id",
+                        "supplier_name",
+                        "supplier_tax_id",
+                        "buyer_name",
+                        "buyer_tax_id",
+                        "invoice_number",
+                        "currency",
+                        "document_type",
+                        "payment_reference",
+                        "supplier_iban",
+                        "extraction_method",
+                    )
+                },
+                "invoice_date": inv_date,
+                "due_date": _date(d.get("due_date")),
+                "subtotal": _dec(d.get("subtotal")),
+                "tax_amount": _dec(d.get("tax_amount")),
+                "total": _dec(d.get("total")),
+                "field_confidence": json.dumps(d.get("field_confidence") or {}, sort_keys=True),
+                "status": status,
+                "period": period_of(inv_date) if inv_date else None,
+            }
+        )
         for li in d.get("line_items") or []:
-            lines.append({
-                "invoice_id": sha, "line_no": li["line_no"], "description": li["description"],
-                "quantity": _dec(li.get("quantity")), "unit_price": _dec(li.get("unit_price")),
-                "amount": _dec(li["amount"]), "tax_rate": _dec(li.get("tax_rate")),
-                "tax_amount": _dec(li.get("tax_amount")),
-            })
+            lines.append(
+                {
+                    "invoice_id": sha,
+                    "line_no": li["line_no"],
+                    "description": li["description"],
+                    "quantity": _dec(li.get("quantity")),
+                    "unit_price": _dec(li.get("unit_price")),
+                    "amount": _dec(li["amount"]),
+                    "tax_rate": _dec(li.get("tax_rate")),
+                    "tax_amount": _dec(li.get("tax_amount")),
+                }
+            )
     for m in manifest:
         m["received_at"] = dt.datetime.fromisoformat(m["received_at"])
 
@@ -181,11 +220,18 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
         t.insert("invoices", invoices)
         t.insert("invoice_lines", lines)
         t.replace("review_queue", review, "created_run_id = :run", {"run": run_key})
-        check = t.query(
-            f"SELECT count(*) AS n FROM {raw}.file_manifest WHERE run_id = :run", {"run": run_key}
-        ).column(0)[0].as_py()
+        check = (
+            t.query(
+                f"SELECT count(*) AS n FROM {raw}.file_manifest WHERE run_id = :run",
+                {"run": run_key},
+            )
+            .column(0)[0]
+            .as_py()
+        )
     if check != len(docs):
-        raise RuntimeError(f"count check failed for {window.key}: {len(docs)} files in, {check} in manifest")
+        raise RuntimeError(
+            f"count check failed for {window.key}: {len(docs)} files in, {check} in manifest"
+        )
     summary = IngestSummary(window.key, len(docs), dict(counts))
     log.info(summary.line())
     return summary

@@ -39,29 +39,37 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
     wh = rt.warehouse
     window = Window.month(period, rt.tz)
     states = {
-        r["status"]: r["n"] for r in wh.query(
+        r["status"]: r["n"]
+        for r in wh.query(
             f"SELECT status, count(*) AS n FROM {raw}.file_manifest "
             f"WHERE received_at >= :s AND received_at < :e GROUP BY status ORDER BY status",
-            {"s": window.start_utc, "e": window.end_utc}).to_pylist()
+            {"s": window.start_utc, "e": window.end_utc},
+        ).to_pylist()
     }
     metrics = wh.query(f"SELECT * FROM {raw}.close_metrics WHERE period = :p", {"p": period})
     m = metrics.to_pylist()[0] if metrics.num_rows else {}
-    entries = wh.scalar(f"SELECT count(DISTINCT entry_id) FROM {raw}.journal_lines WHERE period = :p",
-                        {"p": period})
+    entries = wh.scalar(
+        f"SELECT count(DISTINCT entry_id) FROM {raw}.journal_lines WHERE period = :p", {"p": period}
+    )
     unbalanced = wh.scalar(
         f"SELECT count(*) FROM (SELECT entry_id FROM {raw}.journal_lines GROUP BY entry_id "
-        f"HAVING SUM(amount) <> 0) x")
-    tb = wh.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p",
-                   {"p": period})
+        f"HAVING SUM(amount) <> 0) x"
+    )
+    tb = wh.scalar(
+        f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p", {"p": period}
+    )
     out = [
         f"period {period}",
         "  files: " + ", ".join(f"{k} {v}" for k, v in states.items()),
         f"  invoices read {m.get('invoices_received', '?')}, posted {m.get('invoices_posted', '?')}"
         f", in review {m.get('review_queue_open', '?')} (touchless rate "
-        f"{float(m['touchless_rate']):.1%})" if m else "  close metrics: not computed yet",
+        f"{float(m['touchless_rate']):.1%})"
+        if m
+        else "  close metrics: not computed yet",
         f"  bank lines {m.get('bank_lines')}, matched or explained {m.get('bank_lines_matched')}"
         f" (match rate {float(m['match_rate']):.1%}), unreconciled {m.get('unreconciled_amount')}"
-        if m else "",
+        if m
+        else "",
         f"  journal entries {entries}, unbalanced entries {unbalanced}, trial balance "
         + ("balanced (sums to 0.00)" if tb == 0 else f"OUT BY {tb}"),
         f"  reports: {rt.reports / 'daily'}/<day>/reconciliation.html, "

@@ -33,8 +33,10 @@ def bar_chart_svg(parts: list[tuple[str, int, str]], width: int = 480) -> str:
             f'<rect x="130" y="{y + 4}" width="{w}" height="18" fill="{colour}"/>'
             f'<text x="{136 + w}" y="{y + 17}" font-size="13">{n}</text>'
         )
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{28 * len(parts)}" '
-            f'role="img" aria-label="bank lines by outcome">{"".join(rows)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{28 * len(parts)}" '
+        f'role="img" aria-label="bank lines by outcome">{"".join(rows)}</svg>'
+    )
 
 
 def window_reconciliation(rt: Runtime, window: Window) -> list[dict]:
@@ -52,9 +54,13 @@ def window_reconciliation(rt: Runtime, window: Window) -> list[dict]:
         LEFT JOIN {raw}.invoices i ON i.invoice_id = m.item_id
         WHERE b.booking_date >= :s AND b.booking_date < :e
         ORDER BY b.booking_date, b.line_id
-        """, {"s": window.start, "e": window.end}).to_pylist()
+        """,
+        {"s": window.start, "e": window.end},
+    ).to_pylist()
     for r in rows:
-        r["outcome"] = "matched" if r["item_id"] else ("bank_fee" if r["fee_lines"] else "unmatched")
+        r["outcome"] = (
+            "matched" if r["item_id"] else ("bank_fee" if r["fee_lines"] else "unmatched")
+        )
     return rows
 
 
@@ -68,45 +74,88 @@ def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
     review = rt.warehouse.query(
         f"SELECT item_type, item_id, reason, details FROM {raw}.review_queue "
         f"WHERE created_run_id IN (:a, :b, :c, :d) ORDER BY item_type, item_id",
-        dict(zip("abcd", keys, strict=True))).to_pylist()
+        dict(zip("abcd", keys, strict=True)),
+    ).to_pylist()
     for r in review:
         d = json.loads(r["details"] or "{}")
         r["label"] = d.get("file") or d.get("invoice_number") or r["item_id"][:16]
     files = rt.warehouse.scalar(
-        f"SELECT count(*) FROM {raw}.file_manifest WHERE run_id = :r", {"r": keys[0]})
+        f"SELECT count(*) FROM {raw}.file_manifest WHERE run_id = :r", {"r": keys[0]}
+    )
     posted = rt.warehouse.scalar(
         f"SELECT count(DISTINCT source_id) FROM {raw}.journal_lines WHERE run_id = :r",
-        {"r": keys[2]})
+        {"r": keys[2]},
+    )
     tb_diff = rt.warehouse.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines")
     fx, ccy = cfg.fx, cfg.company.functional_currency
     unreconciled = sum(
-        (abs(r["amount"]) * (fx.rate(r["currency"], r["booking_date"], ccy) or Decimal(1))
-         for r in unmatched), Decimal(0))
+        (
+            abs(r["amount"]) * (fx.rate(r["currency"], r["booking_date"], ccy) or Decimal(1))
+            for r in unmatched
+        ),
+        Decimal(0),
+    )
     n = len(lines)
     matched = sum(r["outcome"] == "matched" for r in lines)
     fees = sum(r["outcome"] == "bank_fee" for r in lines)
     k = {
-        "bank_lines": n, "matched": matched, "fees": fees, "unmatched": len(unmatched),
+        "bank_lines": n,
+        "matched": matched,
+        "fees": fees,
+        "unmatched": len(unmatched),
         "match_rate": f"{(matched + fees) / n:.1%}" if n else "n/a",
-        "unreconciled": f"{round_money(unreconciled):,}", "files": files, "posted": posted,
-        "review": len(review), "tb_zero": tb_diff == 0, "tb_diff": tb_diff,
+        "unreconciled": f"{round_money(unreconciled):,}",
+        "files": files,
+        "posted": posted,
+        "review": len(review),
+        "tb_zero": tb_diff == 0,
+        "tb_diff": tb_diff,
     }
-    chart = bar_chart_svg([("Matched", matched, "#3e9c35"), ("Bank fees", fees, "#7b93db"),
-                           ("Unmatched", len(unmatched), "#d64545")])
+    chart = bar_chart_svg(
+        [
+            ("Matched", matched, "#3e9c35"),
+            ("Bank fees", fees, "#7b93db"),
+            ("Unmatched", len(unmatched), "#d64545"),
+        ]
+    )
     out = rt.reports / "daily" / window.key
     out.mkdir(parents=True, exist_ok=True)
     html = _env.get_template("nightly.html.j2").render(
-        company=cfg.company.name, day=window.key, currency=ccy, run_key=keys[3], k=k,
-        chart=chart, unmatched=unmatched, review=review)
+        company=cfg.company.name,
+        day=window.key,
+        currency=ccy,
+        run_key=keys[3],
+        k=k,
+        chart=chart,
+        unmatched=unmatched,
+        review=review,
+    )
     (out / "reconciliation.html").write_text(html, encoding="utf-8")
-    cols = ["booking_date", "account_id", "line_id", "amount", "currency", "counterparty_name",
-            "remittance_info", "outcome", "invoice_number", "supplier_name"]
+    cols = [
+        "booking_date",
+        "account_id",
+        "line_id",
+        "amount",
+        "currency",
+        "counterparty_name",
+        "remittance_info",
+        "outcome",
+        "invoice_number",
+        "supplier_name",
+    ]
     with (out / "reconciliation.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         w.writerows(lines)
-    log.info("report %s: %d bank lines, %d matched, %d fees, %d unmatched, %d to review",
-             window.key, n, matched, fees, len(unmatched), len(review))
+    log.info(
+        "report %s: %d bank lines, %d matched, %d fees, %d unmatched, %d to review",
+        window.key,
+        n,
+        matched,
+        fees,
+        len(unmatched),
+        len(review),
+    )
     return {"html": str(out / "reconciliation.html"), "csv": str(out / "reconciliation.csv")}
 
 

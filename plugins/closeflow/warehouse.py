@@ -202,10 +202,14 @@ class Warehouse:
                 cols = ", ".join(f"{f.name} {sql_type(f.type, self.dialect)}" for f in schema)
                 txn.execute(f"CREATE TABLE IF NOT EXISTS {self.schema}.{name} ({cols})")
 
-    def read_table(self, table: str, where: str = "TRUE", params: Mapping | None = None) -> pa.Table:
+    def read_table(
+        self, table: str, where: str = "TRUE", params: Mapping | None = None
+    ) -> pa.Table:
         """Rows of a contracted table, typed exactly as the contract says."""
         schema = TABLES[table]
-        got = self.query(f"SELECT {', '.join(schema.names)} FROM {self.schema}.{table} WHERE {where}", params)
+        got = self.query(
+            f"SELECT {', '.join(schema.names)} FROM {self.schema}.{table} WHERE {where}", params
+        )
         if got.num_rows == 0:
             return schema.empty_table()
         return conform(got, schema)

@@ -11,11 +11,23 @@ from closeflow.warehouse import Warehouse
 
 def _line(n: int, amount: str, run: str = "post:2026-01-05") -> dict:
     return {
-        "entry_id": "INV-1", "line_no": n, "entry_date": dt.date(2026, 1, 5), "period": "2026-01",
-        "account": "6200" if n == 1 else "2000", "amount": Decimal(amount), "currency": "EUR",
-        "amount_txn": Decimal(amount), "fx_rate": Decimal("1"), "cost_center": None,
-        "supplier_id": "SUP-001", "source_type": "invoice", "source_id": "abc", "rule_id": "r1",
-        "rule_version": "v1", "description": "test", "run_id": run,
+        "entry_id": "INV-1",
+        "line_no": n,
+        "entry_date": dt.date(2026, 1, 5),
+        "period": "2026-01",
+        "account": "6200" if n == 1 else "2000",
+        "amount": Decimal(amount),
+        "currency": "EUR",
+        "amount_txn": Decimal(amount),
+        "fx_rate": Decimal("1"),
+        "cost_center": None,
+        "supplier_id": "SUP-001",
+        "source_type": "invoice",
+        "source_id": "abc",
+        "rule_id": "r1",
+        "rule_version": "v1",
+        "description": "test",
+        "run_id": run,
     }
 
 
@@ -38,8 +50,12 @@ def test_every_contracted_table_exists_with_its_columns(warehouse):
 def test_replace_twice_keeps_one_copy_and_exact_decimals(warehouse):
     for _ in range(2):
         with warehouse.transaction() as t:
-            t.replace("journal_lines", [_line(1, "100.05"), _line(2, "-100.05")],
-                      "run_id = :r", {"r": "post:2026-01-05"})
+            t.replace(
+                "journal_lines",
+                [_line(1, "100.05"), _line(2, "-100.05")],
+                "run_id = :r",
+                {"r": "post:2026-01-05"},
+            )
     rows = warehouse.read_table("journal_lines").to_pylist()
     assert [r["amount"] for r in rows] == [Decimal("100.05"), Decimal("-100.05")]
     assert warehouse.scalar("SELECT SUM(amount) FROM raw.journal_lines") == Decimal("0.00")

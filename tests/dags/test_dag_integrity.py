@@ -9,7 +9,14 @@ from tests.conftest import ROOT
 
 EXPECTED = {
     "invoice_ingest": ["scan", "extract", "load"],
-    "ledger_nightly": ["wait_for_ingest", "import_bank", "post", "reconcile", "build_marts", "report"],
+    "ledger_nightly": [
+        "wait_for_ingest",
+        "import_bank",
+        "post",
+        "reconcile",
+        "build_marts",
+        "report",
+    ],
     "month_end_close": ["wait_for_last_nightly", "close_metrics"],
 }
 
@@ -39,7 +46,9 @@ def test_owner_tags_retries_timeouts_and_failure_notifier(dagbag, dag_id):
     for task in dag.tasks:
         assert task.owner == "closeflow-data-eng"
         assert task.retries >= 1
-        assert task.execution_timeout is not None and task.execution_timeout <= dt.timedelta(hours=1)
+        assert task.execution_timeout is not None and task.execution_timeout <= dt.timedelta(
+            hours=1
+        )
         names = [type(cb).__name__ for cb in task.on_failure_callback]
         assert names == ["FailureNotifier"], task.task_id
 

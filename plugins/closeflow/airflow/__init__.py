@@ -74,6 +74,11 @@ def runtime() -> Runtime:
 
 
 __all__ = [
-    "FailureNotifier", "default_args", "monthly_timetable", "nightly_timetable", "runtime",
-    "start_date", "window_of",
+    "FailureNotifier",
+    "default_args",
+    "monthly_timetable",
+    "nightly_timetable",
+    "runtime",
+    "start_date",
+    "window_of",
 ]

@@ -39,18 +39,26 @@ def failure_record(context) -> dict:
     }
 
 
-def send_mail(subject: str, body: str, to: list[str], html: str | None = None,
-              attachments: list[Path] = ()) -> None:
+def send_mail(
+    subject: str, body: str, to: list[str], html: str | None = None, attachments: list[Path] = ()
+) -> None:
     """Send a mail through the SMTP server in CLOSEFLOW_SMTP_HOST/PORT."""
     msg = EmailMessage()
-    msg["Subject"], msg["From"] = subject, os.environ.get("CLOSEFLOW_MAIL_FROM", "closeflow@localhost")
+    msg["Subject"], msg["From"] = (
+        subject,
+        os.environ.get("CLOSEFLOW_MAIL_FROM", "closeflow@localhost"),
+    )
     msg["To"] = ", ".join(to)
     msg.set_content(body)
     if html:
         msg.add_alternative(html, subtype="html")
     for path in attachments:
-        msg.add_attachment(Path(path).read_bytes(), maintype="application",
-                           subtype="octet-stream", filename=Path(path).name)
+        msg.add_attachment(
+            Path(path).read_bytes(),
+            maintype="application",
+            subtype="octet-stream",
+            filename=Path(path).name,
+        )
     host = os.environ["CLOSEFLOW_SMTP_HOST"]
     port = int(os.environ.get("CLOSEFLOW_SMTP_PORT", "25"))
     with smtplib.SMTP(host, port, timeout=30) as smtp:

@@ -48,9 +48,14 @@ def _review(invoice: dict, reason: str, run_id: str, **details: object) -> dict:
         "item_id": invoice["invoice_id"],
         "reason": reason,
         "details": json.dumps(
-            {"file": invoice.get("source_uri"), "supplier": invoice.get("supplier_name"),
-             "invoice_number": invoice.get("invoice_number"), **details},
-            default=str, ensure_ascii=False,
+            {
+                "file": invoice.get("source_uri"),
+                "supplier": invoice.get("supplier_name"),
+                "invoice_number": invoice.get("invoice_number"),
+                **details,
+            },
+            default=str,
+            ensure_ascii=False,
         ),
         "created_run_id": run_id,
         "resolved_at": None,
@@ -93,15 +98,22 @@ def post_invoices(
         if rule is None:
             result.review.append(_review(inv, "no posting rule matches this supplier", run_id))
             continue
-        missing = [k for k in ("invoice_date", "currency", "subtotal", "total") if inv.get(k) is None]
+        missing = [
+            k for k in ("invoice_date", "currency", "subtotal", "total") if inv.get(k) is None
+        ]
         if missing:
             result.review.append(_review(inv, f"cannot post without {', '.join(missing)}", run_id))
             continue
         rate = fx.rate(inv["currency"], inv["invoice_date"], functional_currency)
         if rate is None:
-            result.review.append(_review(
-                inv, f"no {functional_currency} rate for {inv['currency']} on "
-                f"{inv['invoice_date']}: add it to fx_rates.csv", run_id))
+            result.review.append(
+                _review(
+                    inv,
+                    f"no {functional_currency} rate for {inv['currency']} on "
+                    f"{inv['invoice_date']}: add it to fx_rates.csv",
+                    run_id,
+                )
+            )
             continue
         taxes = _tax_by_rate(inv, lines_by_invoice[inv["invoice_id"]])
         unknown = [r for r in taxes if rules.tax_account(r) is None]
@@ -119,18 +131,39 @@ def post_invoices(
         debits = [(rule.then.debit_account, sign * inv["subtotal"], rule.then.cost_center)]
         debits += [(rules.tax_account(r), sign * amt, None) for r, amt in sorted(taxes.items())]
         base = {
-            "entry_id": entry_id, "entry_date": entry_date, "period": entry_date.strftime("%Y-%m"),
-            "currency": inv["currency"], "fx_rate": round_rate(rate),
-            "supplier_id": inv.get("supplier_id"), "source_type": "invoice",
-            "source_id": inv["invoice_id"], "rule_id": rule.id, "rule_version": rules.content_hash,
-            "description": desc, "run_id": run_id,
+            "entry_id": entry_id,
+            "entry_date": entry_date,
+            "period": entry_date.strftime("%Y-%m"),
+            "currency": inv["currency"],
+            "fx_rate": round_rate(rate),
+            "supplier_id": inv.get("supplier_id"),
+            "source_type": "invoice",
+            "source_id": inv["invoice_id"],
+            "rule_id": rule.id,
+            "rule_version": rules.content_hash,
+            "description": desc,
+            "run_id": run_id,
         }
         entry = []
         for account, amount_txn, cost_center in debits:
-            entry.append({**base, "account": account, "amount_txn": amount_txn,
-                          "amount": round_money(amount_txn * rate), "cost_center": cost_center})
-        entry.append({**base, "account": rules.ap_account, "amount_txn": -sign * inv["total"],
-                      "amount": -sum(e["amount"] for e in entry), "cost_center": None})
+            entry.append(
+                {
+                    **base,
+                    "account": account,
+                    "amount_txn": amount_txn,
+                    "amount": round_money(amount_txn * rate),
+                    "cost_center": cost_center,
+                }
+            )
+        entry.append(
+            {
+                **base,
+                "account": rules.ap_account,
+                "amount_txn": -sign * inv["total"],
+                "amount": -sum(e["amount"] for e in entry),
+                "cost_center": None,
+            }
+        )
         for n, jl in enumerate(entry, start=1):
             jl["line_no"] = n
         assert sum(jl["amount"] for jl in entry) == 0, entry_id  # invariant, never data-driven

@@ -103,14 +103,21 @@ def load_rules(path: Path | str, accounts: set[str] | None = None) -> RuleSet:
                 path, line, f"rule {rule.id!r} has no condition", "add a supplier_id or regex"
             )
     if accounts is not None:
-        named = [(("ap_account",), rules.ap_account), (("rounding_account",), rules.rounding_account)]
+        named = [
+            (("ap_account",), rules.ap_account),
+            (("rounding_account",), rules.rounding_account),
+        ]
         named += [(("tax_codes", k, "account"), t.account) for k, t in rules.tax_codes.items()]
-        named += [(("rules", i, "then", "debit_account"), r.then.debit_account)
-                  for i, r in enumerate(rules.rules)]
+        named += [
+            (("rules", i, "then", "debit_account"), r.then.debit_account)
+            for i, r in enumerate(rules.rules)
+        ]
         for loc, account in named:
             if account not in accounts:
                 raise ConfigError(
-                    path, lines.get(loc), f"account {account!r} is not in the chart of accounts",
+                    path,
+                    lines.get(loc),
+                    f"account {account!r} is not in the chart of accounts",
                     "use an account code from chart_of_accounts.yml",
                 )
     return rules.model_copy(update={"content_hash": digest})

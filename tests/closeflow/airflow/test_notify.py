@@ -8,11 +8,19 @@ from tests.smtp import SmtpServer
 
 
 def _context():
-    ti = SimpleNamespace(dag_id="ledger_nightly", task_id="post", run_id="scheduled__2026-01-06",
-                         try_number=3, map_index=-1)
-    return {"task_instance": ti, "exception": ValueError("rules.yml:12: unknown field"),
-            "data_interval_start": "2026-01-05T00:00:00+01:00",
-            "data_interval_end": "2026-01-06T00:00:00+01:00"}
+    ti = SimpleNamespace(
+        dag_id="ledger_nightly",
+        task_id="post",
+        run_id="scheduled__2026-01-06",
+        try_number=3,
+        map_index=-1,
+    )
+    return {
+        "task_instance": ti,
+        "exception": ValueError("rules.yml:12: unknown field"),
+        "data_interval_start": "2026-01-05T00:00:00+01:00",
+        "data_interval_end": "2026-01-06T00:00:00+01:00",
+    }
 
 
 def test_failure_is_recorded_and_mailed(tmp_path, monkeypatch):

@@ -1,0 +1,95 @@
+"""Labels near values, whatever the template: field extraction on hand-placed words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ocr.fields import extract_fields
+from ocr.layout import Word, build_lines
+
+
+def page(*rows: tuple[float, str]) -> list[Word]:
+    """Words of rows written at (y, "text at x=50, '|' jumps to the next column").
+
+    Each '|' moves the pen to the next 150-point column; characters are 6 points wide.
+    """
+    words = []
+    for y, row in rows:
+        for column, cell in enumerate(row.split("|")):
+            x = 50 + 150 * column
+            for token in cell.split():
+                words.append(Word(token, x, y, x + 6 * len(token), y + 10))
+                x += 6 * len(token) + 3
+    return words
+
+
+def fields(*rows: tuple[float, str]) -> dict:
+    found = extract_fields(build_lines(page(*rows)))
+    return {name: f.value for name, f in found.values.items()}
+
+
+def test_values_under_a_row_of_labels() -> None:
+    got = fields(
+        (100, "Invoice No.|Invoice Date:|Due Date:"),
+        (114, "A-77|03/20/2023|04/05/2023"),
+        (200, "Net|VAT|Total"),
+        (214, "100.00|19.00|119.00"),
+    )
+    assert got["invoice_number"] == "A-77"
+    assert got["invoice_date"] == dt.date(2023, 3, 20)
+    assert got["due_date"] == dt.date(2023, 4, 5)  # the document writes month first
+    assert (got["subtotal"], got["tax_amount"], got["total"]) == (
+        Decimal("100.00"),
+        Decimal("19.00"),
+        Decimal("119.00"),
+    )
+
+
+def test_buyer_and_supplier_share_labels() -> None:
+    got = fields(
+        (60, "Acme Tools Ltd"),
+        (74, "VAT ID: GB123456789"),
+        (100, "Bill to: Closeflow Demo GmbH, VAT ID: DE272914250"),
+        (140, "Invoice number: 9"),
+        (300, "Total: 10.00 GBP"),
+    )
+    assert got["supplier_tax_id"] == "GB123456789"
+    assert got["buyer_tax_id"] == "DE272914250"
+    assert got["buyer_name"] == "Closeflow Demo GmbH"
+    assert got["supplier_name"] == "Acme Tools Ltd"
+    assert got["currency"] == "GBP"
+
+
+def test_a_lone_money_label_over_a_column_takes_no_value_from_below() -> None:
+    got = fields(
+        (100, "Invoice number: 9|Description|VAT"),
+        (114, "|Paper|19.00"),
+        (300, "Total EUR 50.00"),
+    )
+    assert "tax_amount" not in got
+    assert got["total"] == Decimal("50.00")
+
+
+def test_subtotal_is_not_a_total_and_vat_id_is_not_a_tax() -> None:
+    got = fields(
+        (60, "VAT ID: DE123456788"),
+        (100, "Invoice number: 9"),
+        (200, "Subtotal 1.000,00"),
+        (214, "MwSt. 19 % 190,00"),
+        (228, "Gesamtbetrag 1.190,00 EUR"),
+    )
+    assert (got["subtotal"], got["tax_amount"], got["total"]) == (
+        Decimal("1000.00"),
+        Decimal("190.00"),
+        Decimal("1190.00"),
+    )
+    assert got["currency"] == "EUR"
+
+
+def test_skewed_words_still_make_one_line() -> None:
+    # a 1-degree skew: each word 2.6 points lower than the one before
+    words = [Word(t, 50 + 150 * i, 100 + 2.6 * i, 50 + 150 * i + 60, 110 + 2.6 * i)
+             for i, t in enumerate(["Invoice", "number:", "INV-9", "Total:", "12.00"])]  # fmt: skip
+    (line,) = build_lines(words)
+    assert line.text.split() == ["Invoice", "number:", "INV-9", "Total:", "12.00"]
