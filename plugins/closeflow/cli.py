@@ -16,7 +16,9 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -41,8 +43,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     start = dt.date.fromisoformat(args.start)
     with rich_progress() as report:
-        summary = generate(Path(args.home), start=start, months=args.months, seed=args.seed,
-                           days=args.days, progress=report, overwrite=args.overwrite)
+        summary = generate(
+            Path(args.home),
+            start=start,
+            months=args.months,
+            seed=args.seed,
+            days=args.days,
+            progress=report,
+            overwrite=args.overwrite,
+        )
     print(json.dumps(summary.as_dict(), default=str, indent=2))
     return 0
 
@@ -136,21 +145,64 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow_nights(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from closeflow.airflow.local_runs import run_nights
+    from closeflow.pipeline import night_line
     from closeflow.runtime import Runtime
 
     rt = Runtime.from_env()
     first, last = dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)
     n = (last - first).days + 1
-    with _progress() as bar:
-        task = bar.add_task("Airflow DAG runs", total=n * 2 + (0 if args.no_close else n // 28))
+    log_path = Path(args.log or rt.home / "logs" / f"airflow-{first}-{last}.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # Airflow prints every task's log; those go to the log file, the terminal shows progress.
+    terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+    console = Console(file=terminal)
+    console.print(f"Airflow task logs: {log_path}")
+    closes = sum(1 for i in range(n) if (first + dt.timedelta(days=i + 1)).day == 1)
+    with _progress(console) as bar:
+        task = bar.add_task("Airflow DAG runs", total=n * 2 + (0 if args.no_close else closes))
 
         def on_run(dag_id: str, label: str, state: str) -> None:
-            bar.console.print(f"{dag_id:16} {label}  {state}")
+            if dag_id == "ledger_nightly" and state == "success":
+                bar.console.print(night_line(rt, dt.date.fromisoformat(label)))
+            elif state != "success" or dag_id == "month_end_close":
+                bar.console.print(f"{dag_id} {label}: {state}")
             bar.advance(task)
 
-        run_nights(first, last, rt.tz, close=not args.no_close, on_run=on_run)
+        with _redirect_output(log_path):
+            try:
+                run_nights(first, last, rt.tz, close=not args.no_close, on_run=on_run)
+            except RuntimeError as exc:
+                failure = exc
+            else:
+                failure = None
+    if failure is not None:
+        console.print(f"[red]error: {failure}[/red] (task logs: {log_path})")
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
     return 0
+
+
+@contextmanager
+def _redirect_output(path: Path):
+    """Send this process's stdout and stderr (file descriptors too) to `path`."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with path.open("a") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -222,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--from", dest="first", required=True)
     an.add_argument("--to", dest="last", required=True)
     an.add_argument("--no-close", action="store_true")
+    an.add_argument("--log", help="where Airflow's task logs go (default HOME/logs/)")
     an.set_defaults(func=cmd_airflow_nights)
 
     sm = sub.add_parser("summary", help="what a period's runs did")

@@ -33,6 +33,43 @@ def run_close(rt: Runtime, period: str) -> dict:
     return close_period(rt, period)
 
 
+def night_line(rt: Runtime, day: dt.date) -> str:
+    """One line of what a night did, in numbers, read back from the warehouse."""
+    w = Window.day(day, rt.tz)
+    raw = rt.warehouse.schema
+    wh = rt.warehouse
+    keys = {s: w.run_key(s) for s in ("ingest", "bank", "post", "reconcile")}
+    states = {
+        r["status"]: r["n"]
+        for r in wh.query(
+            f"SELECT status, count(*) AS n FROM {raw}.file_manifest WHERE run_id = :ingest "
+            f"GROUP BY status ORDER BY status",
+            keys,
+        ).to_pylist()
+    }
+    posted = wh.scalar(
+        f"SELECT count(DISTINCT source_id) FROM {raw}.journal_lines WHERE run_id = :post", keys
+    )
+    lines = wh.scalar(
+        f"SELECT count(*) FROM {raw}.bank_lines WHERE booking_date >= :s AND booking_date < :e",
+        {"s": w.start, "e": w.end},
+    )
+    matched = wh.scalar(f"SELECT count(*) FROM {raw}.matches WHERE run_id = :reconcile", keys)
+    review = wh.scalar(
+        f"SELECT count(*) FROM {raw}.review_queue WHERE created_run_id IN "
+        f"(:ingest, :bank, :post, :reconcile)",
+        keys,
+    )
+    files = sum(states.values())
+    detail = ", ".join(f"{k} {v}" for k, v in states.items())
+    return (
+        f"{w.key}: {files} files read"
+        + (f" ({detail})" if detail else "")
+        + f", {posted} invoices posted, {lines} bank lines, {matched} matched, "
+        f"{review} to review"
+    )
+
+
 def summary_lines(rt: Runtime, period: str) -> list[str]:
     """A short account of the period: files, postings, matches, the trial balance."""
     raw = rt.warehouse.schema

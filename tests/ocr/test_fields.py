@@ -93,3 +93,13 @@ def test_skewed_words_still_make_one_line() -> None:
              for i, t in enumerate(["Invoice", "number:", "INV-9", "Total:", "12.00"])]  # fmt: skip
     (line,) = build_lines(words)
     assert line.text.split() == ["Invoice", "number:", "INV-9", "Total:", "12.00"]
+
+
+def test_ocr_misreads_with_a_single_reading_are_mended() -> None:
+    got = fields(
+        (60, "IBAN: DEOS 4306 0967 3962 3587 72"),  # check digits 05 read as "OS"
+        (100, "Invoice number: 9|Total: 10.00 EUR"),
+        (140, "纳税人识别号: 91310000MA1FL1MMOX"),  # no O in a credit code: it is 0
+    )
+    assert got["supplier_iban"] == "DE05430609673962358772"
+    assert got["supplier_tax_id"] == "91310000MA1FL1MM0X"

@@ -1,0 +1,299 @@
+"""Normalise what invoices print: dates to `date`, amounts to `Decimal`, ids to one form.
+
+Everything here works on plain strings and knows nothing of layout. Amounts are never
+float: a printed "1.234,56", "1,234.56", "¥1,234.56" or "€ 1 234,56" becomes
+`Decimal("1234.56")`. Dates accept ISO, European and US numeric forms, English, German
+and French month names, and 2026年01月05日.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from closeflow.money import CENT
+
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FULLWIDTH.update({0x3000: 0x20, 0xFFE5: 0xA5, 0x2212: 0x2D, 0x2013: 0x2D, 0x00A0: 0x20})
+_FULLWIDTH.update({0x202F: 0x20, 0x2009: 0x20, 0x3001: 0x2C, 0x3002: 0x2E})
+
+
+def fold(text: str) -> str:
+    """Map full-width forms and odd spaces/dashes to ASCII, one char for one char.
+
+    Length-preserving, so a match found in `fold(text)` has the same span in `text`.
+    """
+    return text.translate(_FULLWIDTH)
+
+
+# ---------------------------------------------------------------- currencies
+
+ISO_CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD
+    BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
+    FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD
+    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
+    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR
+    ZMW ZWL""".split()
+)
+# Codes that are also ordinary capitalised words; only trusted next to an amount.
+WORDLIKE_CODES = frozenset({"ALL", "TOP", "CUP", "PEN", "TRY", "BOB", "MOP", "SOS", "LAK"})
+CURRENCY_ALIASES = {"RMB": "CNY", "EURO": "EUR", "EUROS": "EUR"}
+# symbol -> (currency, how sure); "$" and "¥" are shared by several currencies
+CURRENCY_SYMBOLS = {
+    "€": ("EUR", 0.95),
+    "£": ("GBP", 0.9),
+    "₹": ("INR", 0.95),
+    "Rs": ("INR", 0.85),
+    "Rs.": ("INR", 0.85),
+    "US$": ("USD", 0.95),
+    "$": ("USD", 0.7),
+    "¥": ("CNY", 0.7),
+}
+_CODE_ALT = "|".join(sorted(ISO_CURRENCIES | set(CURRENCY_ALIASES), key=len, reverse=True))
+CURRENCY_RE = re.compile(rf"(?<![A-Za-z])(?:{_CODE_ALT})(?![A-Za-z])")
+_CUR = rf"(?:US\$|Rs\.?(?=\s?-?\d)|[€£₹$¥]|(?:{_CODE_ALT})(?![A-Za-z]))"
+
+
+def currency_code(token: str) -> str | None:
+    """ISO code for a printed currency code or alias ('RMB' -> 'CNY'), else None."""
+    token = token.strip().upper()
+    token = CURRENCY_ALIASES.get(token, token)
+    return token if token in ISO_CURRENCIES else None
+
+
+def currency_of(token: str | None) -> tuple[str, float] | None:
+    """(ISO code, confidence) for a code or symbol printed next to an amount."""
+    if not token:
+        return None
+    token = token.strip()
+    if token in CURRENCY_SYMBOLS:
+        return CURRENCY_SYMBOLS[token]
+    code = currency_code(token)
+    return (code, 0.95) if code else None
+
+
+# ---------------------------------------------------------------- amounts
+
+
+_GROUPED = r"\d{1,3}(?P<g>[.,'’])\d{3}(?:(?P=g)\d{3})*(?:[.,]\d{1,2})?"
+_SPACED = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+"
+_PLAIN = r"\d+(?:[.,]\d{1,2})?"
+# A number not glued to letters, other digits, dates or percentages. Space-grouped
+# thousands ("1 234,56") only with a decimal comma or right after a currency.
+_AMOUNT_RE = re.compile(
+    rf"""
+    (?<![A-Za-z0-9_.,/\-])
+    (?P<sign>-\s?)?
+    (?:(?P<pre>{_CUR})\s?)?
+    (?P<sign2>-\s?)?
+    (?P<num>
+        {_SPACED},\d{{2}}
+      | (?(pre){_SPACED}(?:\.\d{{2}})?|(?!))
+      | {_GROUPED}
+      | {_PLAIN}
+    )
+    (?![\d%])(?![.,]\d)(?![\-/]\d)(?![A-Za-z])(?!\s?%)
+    (?:\s?(?P<post>{_CUR})(?!\s?-?\d))?
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class AmountMatch:
+    value: Decimal
+    start: int
+    end: int
+    currency: str | None  # the code or symbol printed next to it, as printed
+    has_decimals: bool
+
+
+def _to_decimal(num: str) -> tuple[Decimal, bool] | None:
+    num = num.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    num = num.replace("'", "").replace("’", "")
+    last = max(num.rfind("."), num.rfind(","))
+    decimals = last >= 0 and len(num) - last - 1 in (1, 2)
+    if decimals:
+        whole, frac = num[:last], num[last + 1 :]
+    else:
+        whole, frac = num, ""
+    whole = whole.replace(".", "").replace(",", "")
+    if not whole.isdigit() or (frac and not frac.isdigit()):
+        return None
+    try:
+        return Decimal(f"{whole}.{frac}" if frac else whole), decimals
+    except InvalidOperation:
+        return None
+
+
+def find_amounts(text: str) -> list[AmountMatch]:
+    """All money-like numbers in `text`, left to right, dates and percentages excluded."""
+    text = mask_dates(fold(text))
+    found = []
+    for m in _AMOUNT_RE.finditer(text):
+        parsed = _to_decimal(m.group("num"))
+        if parsed is None:
+            continue
+        value, decimals = parsed
+        value = value.quantize(CENT)
+        if m.group("sign") or m.group("sign2"):
+            value = -value
+        cur = m.group("pre") or m.group("post")
+        found.append(AmountMatch(value, m.start(), m.end(), cur, decimals))
+    return found
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The one amount in `text` ("1.234,56", "¥1,234.56", "-12.00"), or None."""
+    found = find_amounts(text)
+    if len(found) != 1:
+        return None
+    return found[0].value
+
+
+_RATE_RE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
+
+
+def parse_rate(text: str) -> Decimal | None:
+    """The first percentage in `text` as a fraction: "19%" -> Decimal("0.19")."""
+    m = _RATE_RE.search(fold(text))
+    if not m:
+        return None
+    return Decimal(m.group(1).replace(",", ".")).scaleb(-2).normalize()
+
+
+# ---------------------------------------------------------------- dates
+
+_MONTH_NAMES = {
+    1: "january jan januar jän jänner janvier janv",
+    2: "february feb febr februar février fév févr",
+    3: "march mar märz mär maerz mrz mars",
+    4: "april apr avril avr",
+    5: "may mai",
+    6: "june jun juni juin",
+    7: "july jul juli juillet juil",
+    8: "august aug août",
+    9: "september sep sept septembre",
+    10: "october oct oktober okt octobre",
+    11: "november nov novembre",
+    12: "december dec dezember dez décembre déc",
+}
+MONTHS = {name: n for n, names in _MONTH_NAMES.items() for name in names.split()}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE_PATTERNS = [
+    ("cjk", r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
+    ("ymd", r"(?<![\d.,])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"),
+    (
+        "num",
+        r"(?<![\d.,/])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})"
+        r"(?![\d]|[.,]\d)",
+    ),
+    (
+        "dmy",
+        rf"(?<![\d.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\.?[\s\-]*(?P<mon>{_MONTH})\.?"
+        rf"[\s,\-]*(?P<y>\d{{4}})(?!\d)",
+    ),
+    (
+        "mdy",
+        rf"(?<![A-Za-z])(?P<mon>{_MONTH})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*"
+        rf"(?P<y>\d{{4}})(?!\d)",
+    ),
+]
+_DATE_RES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in _DATE_PATTERNS]
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    value: dt.date
+    start: int
+    end: int
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    if len(y) == 2:
+        n += 2000 if n < 70 else 1900
+    return n
+
+
+def _make(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _date_from(kind: str, m: re.Match, dayfirst: bool) -> dt.date | None:
+    g = m.groupdict()
+    if kind in ("cjk", "ymd"):
+        return _make(int(g["y"]), int(g["m"]), int(g["d"]))
+    if kind in ("dmy", "mdy"):
+        month = MONTHS.get(g["mon"].lower())
+        return _make(int(g["y"]), month, int(g["d"])) if month else None
+    a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
+    if g["s"] == ".":  # dotted dates are day-first everywhere
+        dayfirst = True
+    first = _make(y, b, a) if dayfirst else _make(y, a, b)
+    return first or (_make(y, a, b) if dayfirst else _make(y, b, a))
+
+
+def find_dates(text: str, *, dayfirst: bool = True) -> list[DateMatch]:
+    """All dates in `text`, left to right, without overlaps."""
+    text = fold(text)
+    found: list[DateMatch] = []
+    for kind, rx in _DATE_RES:
+        for m in rx.finditer(text):
+            if any(m.start() < f.end and f.start < m.end() for f in found):
+                continue
+            value = _date_from(kind, m, dayfirst)
+            if value is not None:
+                found.append(DateMatch(value, m.start(), m.end()))
+    return sorted(found, key=lambda f: f.start)
+
+
+def parse_date(text: str, *, dayfirst: bool = True) -> dt.date | None:
+    """The first date in `text`, or None. Ambiguous 05/01/2026 reads day-first by default."""
+    found = find_dates(text, dayfirst=dayfirst)
+    return found[0].value if found else None
+
+
+def mask_dates(text: str) -> str:
+    """`text` with every date replaced by spaces (same length), so no digit of it is an amount."""
+    for f in find_dates(text):
+        text = text[: f.start] + " " * (f.end - f.start) + text[f.end :]
+    return text
+
+
+def infer_dayfirst(text: str) -> bool:
+    """Whether a document writes numeric dates day-first: False only on clear US evidence."""
+    rx = dict(_DATE_RES)["num"]
+    day_first = month_first = False
+    for m in rx.finditer(fold(text)):
+        if m.group("s") == ".":
+            continue
+        a, b = int(m.group("a")), int(m.group("b"))
+        day_first |= a > 12 >= b
+        month_first |= b > 12 >= a
+    return not (month_first and not day_first)
+
+
+# ---------------------------------------------------------------- identifiers
+
+
+def compact(text: str) -> str:
+    """Upper-case `text` without spaces, dots and hyphens: the comparable form of an id."""
+    return re.sub(r"[\s.\-]", "", fold(text)).upper()
+
+
+def iban_is_valid(iban: str) -> bool:
+    """ISO 13616 mod-97 check of an IBAN (spaces allowed)."""
+    s = compact(iban)
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", s):
+        return False
+    digits = "".join(str(int(c, 36)) for c in s[4:] + s[:4])
+    return int(digits) % 97 == 1
