@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from closeflow.config import ConfigError
 
 
-def _progress():
+def _progress(console=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     return Progress(
@@ -35,6 +35,7 @@ def _progress():
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=False,
+        console=console,
     )
 
 
