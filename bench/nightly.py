@@ -29,8 +29,14 @@ def baseline(files: list[Path]) -> float:
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(lambda f: subprocess.run(["tesseract", str(f), "-", "-l", "eng"], env=env,
-                                               capture_output=True), images))
+        list(
+            pool.map(
+                lambda f: subprocess.run(
+                    ["tesseract", str(f), "-", "-l", "eng"], env=env, capture_output=True
+                ),
+                images,
+            )
+        )
     for f in pdfs:
         try:
             doc = pdfium.PdfDocument(str(f))
@@ -71,8 +77,10 @@ def main() -> None:
         build(rt.warehouse_url)
         dbt_s = time.perf_counter() - t
     print(f"files: {len(files)} over {args.days} nights")
-    print(f"pipeline without dbt: {pipeline:.1f} s ({pipeline / args.days:.2f} s/night, "
-          f"{pipeline / max(1, len(files)):.2f} s/file)")
+    print(
+        f"pipeline without dbt: {pipeline:.1f} s ({pipeline / args.days:.2f} s/night, "
+        f"{pipeline / max(1, len(files)):.2f} s/file)"
+    )
     print(f"baseline (bare tesseract + PDF text): {base:.1f} s")
     print(f"ratio pipeline/baseline: {pipeline / base:.2f}")
     print(f"dbt build (all models and tests, once): {dbt_s:.1f} s")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+
 from closeflow.bank import lines_table, parse_statements
 from closeflow.reconcile import (
     NO_MATCH,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from closeflow.bank import (
     StatementError,
     lines_table,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from closeflow.bank import StatementError, parse_statement, parse_statements
 from closeflow.bank.statement import statement_id
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+
 from closeflow.bank import ParsedStatement, lines_table, parse_statements, statements_table
 from closeflow.config import CompanyConfig
 from closeflow.reconcile import NO_MATCH, reconcile
