@@ -57,25 +57,18 @@ def _read_words(
     methods: set[str] = set()
     lang: str | None = None
     if file.media_type == load.PDF:
-        document = load.open_pdf(file.data)
-        try:
-            for n, page in enumerate(document):
-                try:
-                    page_words = pdf.page_words(page, n)
-                    if pdf.has_usable_text(page_words):
-                        words += page_words
-                        methods.add("text")
-                        continue
-                    image, used_dpi = pdf.render_page(page, dpi, load.MAX_IMAGE_PIXELS)
-                finally:
-                    page.close()
-                page_words, lang = tesseract.ocr_page(
-                    image, dpi=used_dpi, timeout=timeout, page=n, lang=lang
-                )
+        # pdfium is not thread-safe: all its work happens in one locked pass, tesseract
+        # (a child process per page) runs outside the lock.
+        for n, page_words, image, used_dpi in pdf.read_pages(file.data, dpi):
+            if image is None:
                 words += page_words
-                methods.add("ocr")
-        finally:
-            document.close()
+                methods.add("text")
+                continue
+            page_words, lang = tesseract.ocr_page(
+                image, dpi=used_dpi, timeout=timeout, page=n, lang=lang
+            )
+            words += page_words
+            methods.add("ocr")
     else:
         for n, (image, image_dpi) in enumerate(load.open_images(file.data)):
             page_words, lang = tesseract.ocr_page(

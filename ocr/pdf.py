@@ -7,6 +7,8 @@ are rendered to a grey image for tesseract.
 
 from __future__ import annotations
 
+import threading
+
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
@@ -106,3 +108,35 @@ def render_page(page: pdfium.PdfPage, dpi: int, max_pixels: int) -> tuple[Image.
     finally:
         bitmap.close()
     return image, round(scale * 72)
+
+
+# PDFium must never be called from two threads at once, not even on different documents
+# (pypdfium2's documentation): every pdfium call in this package happens under this lock.
+PDFIUM_LOCK = threading.RLock()
+
+
+def read_pages(data: bytes, dpi: int) -> list[tuple[int, list[Word], Image.Image | None, int]]:
+    """Each page's text-layer words, or (when it has none) its rendered image for OCR.
+
+    Returns (page number, words, image or None, dpi of the image). Everything pdfium
+    touches is opened and closed inside the lock. Raises load.Unreadable.
+    """
+    from ocr import load
+
+    pages: list[tuple[int, list[Word], Image.Image | None, int]] = []
+    with PDFIUM_LOCK:
+        document = load.open_pdf(data)
+        try:
+            for n, page in enumerate(document):
+                try:
+                    words = page_words(page, n)
+                    if has_usable_text(words):
+                        pages.append((n, words, None, 0))
+                        continue
+                    image, used_dpi = render_page(page, dpi, load.MAX_IMAGE_PIXELS)
+                    pages.append((n, [], image, used_dpi))
+                finally:
+                    page.close()
+        finally:
+            document.close()
+    return pages
