@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from closeflow.money import round_money, round_rate
 from closeflow.report import window_reconciliation
-from closeflow.runtime import Runtime, Window
+from closeflow.runtime import Runtime, Window, holds_connection
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ def _ratio(n: int, d: int) -> Decimal:
     return round_rate(Decimal(n) / Decimal(d)) if d else Decimal(0)
 
 
+@holds_connection
 def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = None) -> dict:
     """Compute and store the close metrics of `period` (YYYY-MM); write the close report."""
     window = Window.month(period, rt.tz)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from closeflow.runtime import Runtime, Window, period_of
+from closeflow.runtime import Runtime, Window, holds_connection, period_of
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def _date(v: str | None) -> dt.date | None:
     return None if v is None else dt.date.fromisoformat(v)
 
 
+@holds_connection
 def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSummary:
     """Write the window's files, invoices and review items; replace an earlier run's."""
     docs = []

@@ -22,7 +22,7 @@ from closeflow.ingest import received_at
 from closeflow.money import round_money, round_rate
 from closeflow.posting import load_rules, post_invoices
 from closeflow.posting.engine import entry_id_for
-from closeflow.runtime import Runtime, Window, period_of
+from closeflow.runtime import Runtime, Window, holds_connection, period_of
 from closeflow.schemas import OPEN_ITEMS
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def _review(item_type: str, item_id: str, reason: str, run_key: str, **details: 
     }
 
 
+@holds_connection
 def import_bank(rt: Runtime, window: Window) -> StepSummary:
     """Parse the statements received in the window; bad ones go to review, named."""
     from closeflow.bank import StatementError, parse_statements
@@ -119,6 +120,7 @@ def sync_accounts(rt: Runtime) -> int:
         return t.replace("accounts", rows, "TRUE")
 
 
+@holds_connection
 def post(rt: Runtime, window: Window) -> StepSummary:
     """Post the invoices ingested in the window with the company's rules."""
     cfg = rt.company
@@ -209,6 +211,7 @@ def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
     return out
 
 
+@holds_connection
 def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     """Match the window's bank lines to open items; post clearing and fee entries."""
     from closeflow.reconcile import reconcile

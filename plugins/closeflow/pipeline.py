@@ -12,7 +12,7 @@ from closeflow.close import close_period
 from closeflow.ingest import ingest_window
 from closeflow.ledger import import_bank, post, reconcile_window
 from closeflow.report import nightly_report
-from closeflow.runtime import Runtime, Window
+from closeflow.runtime import Runtime, Window, holds_connection
 
 
 def run_night(rt: Runtime, day: dt.date, build_marts: bool = True) -> list[str]:
@@ -33,6 +33,7 @@ def run_close(rt: Runtime, period: str) -> dict:
     return close_period(rt, period)
 
 
+@holds_connection
 def night_line(rt: Runtime, day: dt.date) -> str:
     """One line of what a night did, in numbers, read back from the warehouse."""
     w = Window.day(day, rt.tz)
@@ -70,6 +71,7 @@ def night_line(rt: Runtime, day: dt.date) -> str:
     )
 
 
+@holds_connection
 def summary_lines(rt: Runtime, period: str) -> list[str]:
     """A short account of the period: files, postings, matches, the trial balance."""
     raw = rt.warehouse.schema

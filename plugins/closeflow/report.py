@@ -15,7 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from closeflow.money import round_money
-from closeflow.runtime import Runtime, Window
+from closeflow.runtime import Runtime, Window, holds_connection
 
 log = logging.getLogger(__name__)
 _env = Environment(loader=PackageLoader("closeflow", "templates"), autoescape=select_autoescape())
@@ -64,6 +64,7 @@ def window_reconciliation(rt: Runtime, window: Window) -> list[dict]:
     return rows
 
 
+@holds_connection
 def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
     """Write reports/daily/<day>/reconciliation.html and .csv; return their paths."""
     raw = rt.warehouse.schema

@@ -9,6 +9,7 @@ that step wrote for it and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -84,6 +85,17 @@ class Window:
 
     def days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
+
+
+def holds_connection(step):
+    """Run a step `fn(rt, ...)` on one warehouse connection (DuckDB: released at the end)."""
+
+    @functools.wraps(step)
+    def wrapper(rt: Runtime, *args, **kwargs):
+        with rt.warehouse.connected():
+            return step(rt, *args, **kwargs)
+
+    return wrapper
 
 
 def period_of(d: dt.date) -> str:

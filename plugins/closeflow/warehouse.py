@@ -149,6 +149,7 @@ class Warehouse:
 
     def __init__(self, url: str, schema: str = "raw") -> None:
         self.url, self.schema = url, schema
+        self._con = None
         if url.startswith("duckdb:///"):
             self.dialect = "duckdb"
             self.path = Path(url.removeprefix("duckdb:///"))
@@ -165,14 +166,28 @@ class Warehouse:
         return f"Warehouse({self.dialect}, schema={self.schema})"
 
     @contextmanager
+    def connected(self) -> Iterator[Warehouse]:
+        """Keep one DuckDB connection open for the block (one step's work), then release
+        the file for other processes. Re-entrant; a no-op on PostgreSQL (pooled)."""
+        if self.dialect != "duckdb" or self._con is not None:
+            yield self
+            return
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        try:
+            yield self
+        finally:
+            self._con.close()
+            self._con = None
+
+    @contextmanager
     def transaction(self) -> Iterator[Txn]:
         """One transaction: everything inside commits together or not at all."""
         if self.dialect == "duckdb":
-            import duckdb
-
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(self.path))
-            try:
+            with self.connected():
+                con = self._con
                 con.execute("BEGIN TRANSACTION")
                 try:
                     yield Txn(_DuckTxn(con, self.schema))
@@ -180,8 +195,6 @@ class Warehouse:
                     con.execute("ROLLBACK")
                     raise
                 con.execute("COMMIT")
-            finally:
-                con.close()
         else:
             with self._engine.begin() as conn:
                 yield Txn(_PgTxn(conn, self.schema))
