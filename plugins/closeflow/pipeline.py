@@ -7,6 +7,7 @@ for a user at the command line, and reads back a period's summary.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from closeflow.close import close_period
 from closeflow.ingest import ingest_window
@@ -31,6 +32,11 @@ def run_night(rt: Runtime, day: dt.date, build_marts: bool = True) -> list[str]:
 
 def run_close(rt: Runtime, period: str) -> dict:
     return close_period(rt, period)
+
+
+def _pct(rate) -> str:
+    """A Decimal rate as a percentage with one decimal: 0.905882 -> '90.6 %'."""
+    return f"{(rate * 100).quantize(Decimal('0.1'))} %"
 
 
 @holds_connection
@@ -102,11 +108,11 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
         "  files: " + ", ".join(f"{k} {v}" for k, v in states.items()),
         f"  invoices read {m.get('invoices_received', '?')}, posted {m.get('invoices_posted', '?')}"
         f", in review {m.get('review_queue_open', '?')} (touchless rate "
-        f"{float(m['touchless_rate']):.1%})"
+        f"{_pct(m['touchless_rate'])})"
         if m
         else "  close metrics: not computed yet",
         f"  bank lines {m.get('bank_lines')}, matched or explained {m.get('bank_lines_matched')}"
-        f" (match rate {float(m['match_rate']):.1%}), unreconciled {m.get('unreconciled_amount')}"
+        f" (match rate {_pct(m['match_rate'])}), unreconciled {m.get('unreconciled_amount')}"
         if m
         else "",
         f"  journal entries {entries}, unbalanced entries {unbalanced}, trial balance "

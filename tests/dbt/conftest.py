@@ -7,13 +7,12 @@ and dropped at the end, whatever happens. The ledger they are loaded with is led
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PG_ADMIN = os.environ.get("CLOSEFLOW_TEST_PG", "postgresql://root@127.0.0.1:5432/postgres")
+from tests.conftest import fresh_database
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,22 +31,8 @@ def dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this session, dropped at teardown even on failure."""
-    import psycopg2
-
-    name = f"closeflow_dbt_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg2.connect(PG_ADMIN)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {exc}")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {name}")
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with fresh_database("closeflow_dbt") as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])

@@ -182,10 +182,11 @@ def test_mart_money_columns_are_decimal_18_2(built):
     assert checked == sum(len(v) for v in money.values())
 
 
+@pytest.mark.parametrize(
+    "engine", ["duckdb"], indirect=True
+)  # the PostgreSQL negative test below is that engine's second build
 def test_repeated_build_in_the_same_process(built):
     url, first = built
-    if not url.startswith("duckdb"):
-        pytest.skip("the PostgreSQL negative test below is that engine's second build")
     again = build(url)
     assert (again.models_built, again.tests_passed) == (first.models_built, first.tests_passed)
     assert again.artifacts_dir == first.artifacts_dir  # partial parse re-used
@@ -193,10 +194,10 @@ def test_repeated_build_in_the_same_process(built):
     assert count["n"] == sum(len(a) for a in TRIAL_BALANCE.values())
 
 
+# DuckDB only: one writer per file.
+@pytest.mark.parametrize("engine", ["duckdb"], indirect=True)
 def test_duckdb_file_is_released_after_build(built):
     url, _ = built
-    if not url.startswith("duckdb"):
-        pytest.skip("DuckDB only: one writer per file")
     path = url.removeprefix("duckdb:///")
     # another process can open the warehouse for writing: dbt let go of it
     subprocess.run(
@@ -234,10 +235,11 @@ def test_unbalanced_books_fail_the_build_and_name_the_test(engine):
     assert not MARTS & {t["table_name"] for t in tables}
 
 
+@pytest.mark.parametrize(
+    "engine", ["duckdb"], indirect=True
+)  # selection is engine-independent; once is enough
 def test_select_builds_only_the_selection(built):
     url, _ = built
-    if not url.startswith("duckdb"):
-        pytest.skip("selection is engine-independent; once is enough")
     result = build(url, select="trial_balance")
     assert [n.name for n in result.nodes if n.resource_type == "model"] == ["trial_balance"]
     assert result.models_built == 1 and result.tests_passed > 0

@@ -64,10 +64,14 @@ def installation(tmp_path_factory, request) -> Installation:
         "7",
     )
     inst.migrate()
-    proc = inst.closeflow(
+    inst.closeflow(
         "airflow", "nights", "--from", FIRST.isoformat(), "--to", LAST.isoformat(), "--no-close"
     )
-    inst.first_output = proc.stdout
+    # The month's last night (a Saturday: nothing arrives) and then the month-end close.
+    last_day = [t for t in inst.truth("documents.jsonl") if t["received_at"][:10] == "2026-01-31"]
+    assert last_day == []
+    inst.closeflow("airflow", "nights", "--from", "2026-01-31", "--to", "2026-01-31")
+    inst.summary = inst.closeflow("summary", "--period", "2026-01").stdout
     return inst
 
 
@@ -85,8 +89,12 @@ def test_every_dag_run_succeeded_and_is_recorded_in_airflow(installation, pg_mod
     with psycopg2.connect(pg_module_url) as con, con.cursor() as cur:
         cur.execute("SELECT dag_id, state, count(*) FROM dag_run GROUP BY dag_id, state")
         runs = {(d, s): n for d, s, n in cur.fetchall()}
-    nights = (LAST - FIRST).days + 1
-    assert runs == {("invoice_ingest", "success"): nights, ("ledger_nightly", "success"): nights}
+    nights = (LAST - FIRST).days + 2  # 1-14 January, and the 31st
+    assert runs == {
+        ("invoice_ingest", "success"): nights,
+        ("ledger_nightly", "success"): nights,
+        ("month_end_close", "success"): 1,
+    }
 
 
 SCANS = {"scan_png", "scan_jpeg", "cn_vat_scan"}
@@ -244,6 +252,35 @@ def test_nightly_report_files_exist(installation):
         assert "Bank reconciliation · " + day in html and "<svg" in html
         csv = (installation.home / "reports" / "daily" / day / "reconciliation.csv").read_text()
         assert csv.startswith("booking_date,account_id,line_id,amount")
+
+
+def test_month_end_close_metrics(installation, wh):
+    cur = wh.execute("SELECT * FROM raw.close_metrics")
+    cols = [d[0] for d in cur.description]
+    [m] = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    states = dict(
+        wh.execute("SELECT status, count(*) FROM raw.file_manifest GROUP BY status").fetchall()
+    )
+    posted = wh.execute(
+        "SELECT count(DISTINCT source_id) FROM raw.journal_lines WHERE source_type = 'invoice'"
+    ).fetchone()[0]
+    lines = wh.execute("SELECT count(*) FROM raw.bank_lines").fetchone()[0]
+    explained = wh.execute(
+        "SELECT count(*) FROM raw.bank_lines b WHERE EXISTS (SELECT 1 FROM raw.matches m "
+        "WHERE m.bank_line_id = b.line_id) OR EXISTS (SELECT 1 FROM raw.journal_lines j "
+        "WHERE j.source_type = 'bank_fee' AND j.source_id = b.line_id)"
+    ).fetchone()[0]
+    received = states["extracted"] + states.get("needs_review", 0)
+    assert m["period"] == "2026-01" and m["run_id"] == "close:2026-01"
+    assert m["invoices_received"] == received and m["invoices_posted"] == posted
+    assert m["touchless_rate"] == (Decimal(posted) / received).quantize(Decimal("0.000001"))
+    assert m["bank_lines"] == lines and m["bank_lines_matched"] == explained
+    assert m["files_quarantined"] == states["quarantined"]
+    assert m["trial_balance_difference"] == Decimal("0.00") and m["days_to_close"] == 0
+    csv = (installation.home / "reports" / "close" / "2026-01" / "close_metrics.csv").read_text()
+    assert f"invoices_posted,{posted}" in csv
+    assert "trial balance balanced (sums to 0.00)" in installation.summary
+    assert f"posted {posted}" in installation.summary
 
 
 def test_rerunning_a_night_leaves_the_warehouse_identical(installation):
