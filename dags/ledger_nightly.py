@@ -6,10 +6,16 @@ reconcile bank lines -> dbt build (ledger marts and their tests) -> reconciliati
 
 from __future__ import annotations
 
-from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import Asset, dag, task
 
-from closeflow.airflow import default_args, nightly_timetable, runtime, start_date, window_of
+from closeflow.airflow import (
+    default_args,
+    nightly_timetable,
+    runtime,
+    start_date,
+    wait_for_run,
+    window_of,
+)
 
 LEDGER = Asset("closeflow://raw/journal_lines")
 MARTS = Asset("closeflow://marts/trial_balance")
@@ -26,13 +32,7 @@ MARTS = Asset("closeflow://marts/trial_balance")
     doc_md=__doc__,
 )
 def ledger_nightly():
-    wait_for_ingest = ExternalTaskSensor(
-        task_id="wait_for_ingest",
-        external_dag_id="invoice_ingest",
-        mode="reschedule",
-        poke_interval=60,
-        timeout=6 * 3600,
-    )
+    wait_for_ingest = wait_for_run("wait_for_ingest", "invoice_ingest", 1, 6)
 
     @task
     def import_bank(**context) -> dict:

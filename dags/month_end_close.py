@@ -5,10 +5,16 @@ wait for the month's last ledger_nightly -> compute close metrics -> write the c
 
 from __future__ import annotations
 
-from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import dag, task
 
-from closeflow.airflow import default_args, monthly_timetable, runtime, start_date
+from closeflow.airflow import (
+    default_args,
+    monthly_timetable,
+    runtime,
+    start_date,
+    wait_for_run,
+    window_of,
+)
 
 
 @dag(
@@ -22,24 +28,13 @@ from closeflow.airflow import default_args, monthly_timetable, runtime, start_da
     doc_md=__doc__,
 )
 def month_end_close():
-    # Its logical date (the 1st, 00:00) is the logical date of the ledger run for the
-    # month's last day, so the sensor waits for exactly that run.
-    wait_for_ledger = ExternalTaskSensor(
-        task_id="wait_for_last_nightly",
-        external_dag_id="ledger_nightly",
-        mode="reschedule",
-        poke_interval=300,
-        timeout=12 * 3600,
-    )
+    wait_for_ledger = wait_for_run("wait_for_last_nightly", "ledger_nightly", 5, 12)
 
     @task
     def close_metrics(**context) -> dict:
         from closeflow.close import close_period
-        from closeflow.runtime import Window
 
-        start = context["data_interval_start"]
-        period = Window.from_interval(start, context["data_interval_end"], runtime().tz).start
-        row = close_period(runtime(), period.strftime("%Y-%m"))
+        row = close_period(runtime(), window_of(context).key)  # the month: "2026-01"
         return {k: str(v) for k, v in row.items()}
 
     wait_for_ledger >> close_metrics()

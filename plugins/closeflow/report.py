@@ -39,6 +39,25 @@ def bar_chart_svg(parts: list[tuple[str, int, str]], width: int = 480) -> str:
     )
 
 
+def review_label(item: dict) -> str:
+    """What a finance user recognises a review item by: the file, the invoice, the payment."""
+    d = json.loads(item["details"] or "{}")
+    if d.get("counterparty_name") or d.get("amount"):
+        parts = [
+            d.get("booking_date"),
+            d.get("counterparty_name"),
+            d.get("remittance_info"),
+            f"{d.get('amount')} {d.get('currency') or ''}".strip(),
+        ]
+        return " · ".join(str(p) for p in parts if p)
+    if d.get("invoice_number") or d.get("supplier"):
+        name = Path(d["file"]).name if d.get("file") else ""
+        return " · ".join(p for p in (d.get("supplier"), d.get("invoice_number"), name) if p)
+    if d.get("file"):
+        return Path(d["file"]).name
+    return item["item_id"][:16]
+
+
 def window_reconciliation(rt: Runtime, window: Window) -> list[dict]:
     """Every bank line booked in the window with its outcome."""
     raw = rt.warehouse.schema
@@ -78,8 +97,7 @@ def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
         dict(zip("abcd", keys, strict=True)),
     ).to_pylist()
     for r in review:
-        d = json.loads(r["details"] or "{}")
-        r["label"] = d.get("file") or d.get("invoice_number") or r["item_id"][:16]
+        r["label"] = review_label(r)
     files = rt.warehouse.scalar(
         f"SELECT count(*) FROM {raw}.file_manifest WHERE run_id = :r", {"r": keys[0]}
     )

@@ -69,6 +69,25 @@ def window_of(context) -> Window:
     return Window.from_interval(start, end, COMPANY_TZ)
 
 
+def wait_for_run(task_id: str, dag_id: str, poke_minutes: int, timeout_hours: int):
+    """A sensor waiting for `dag_id`'s run with the same logical date to succeed.
+
+    Our DAGs share trigger instants (the nightly DAGs both fire at midnight; the close fires
+    at the midnight that ends the month's last night), so "same logical date" is exactly
+    the upstream run for the same window. Reschedule mode frees the worker slot between
+    pokes.
+    """
+    from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+
+    return ExternalTaskSensor(
+        task_id=task_id,
+        external_dag_id=dag_id,
+        mode="reschedule",
+        poke_interval=poke_minutes * 60,
+        timeout=timeout_hours * 3600,
+    )
+
+
 def runtime() -> Runtime:
     return Runtime.from_env()
 
