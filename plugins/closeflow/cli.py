@@ -27,6 +27,8 @@ from closeflow.config import ConfigError
 
 
 def _progress(console=None):
+    """A progress bar on stderr, so stdout stays clean for --json output."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     return Progress(
@@ -35,7 +37,7 @@ def _progress(console=None):
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=False,
-        console=console,
+        console=console or Console(stderr=True),
     )
 
 
@@ -81,7 +83,7 @@ def cmd_bank_parse(args: argparse.Namespace) -> int:
 
     try:
         for st in parse_statements(Path(args.file)):
-            print(json.dumps(st.to_json(), ensure_ascii=False))
+            print(json.dumps(st.to_dict(), ensure_ascii=False))
     except StatementError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

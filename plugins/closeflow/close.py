@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal
 
 from closeflow.money import round_money, round_rate
-from closeflow.report import window_reconciliation
+from closeflow.report import unreconciled_amount, window_reconciliation
 from closeflow.runtime import Runtime, Window, holds_connection
 
 log = logging.getLogger(__name__)
@@ -67,17 +67,7 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
     )
     lines = window_reconciliation(rt, window)
     explained = [r for r in lines if r["outcome"] != "unmatched"]
-    fx, ccy = rt.company.fx, rt.company.company.functional_currency
-    unreconciled = round_money(
-        sum(
-            (
-                abs(r["amount"]) * (fx.rate(r["currency"], r["booking_date"], ccy) or Decimal(1))
-                for r in lines
-                if r["outcome"] == "unmatched"
-            ),
-            Decimal(0),
-        )
-    )
+    unreconciled = unreconciled_amount(rt, lines)
     tb_diff = wh.scalar(
         f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p", {"p": period}
     ) or Decimal(0)

@@ -19,7 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from closeflow.runtime import Runtime, Window, holds_connection, period_of
+from closeflow.review import review_item
+from closeflow.runtime import (
+    Runtime,
+    Window,
+    files_received,
+    holds_connection,
+    period_of,
+    received_at,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +45,9 @@ class IngestSummary:
         return f"ingest {self.window}: {self.files} files read: {parts}"
 
 
-def received_at(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
-
-
 def scan_inbox(rt: Runtime, window: Window) -> list[str]:
     """The inbox files received in `window`, oldest first (name breaks ties)."""
-    if not rt.inbox.exists():
-        return []
-    files = [p for p in rt.inbox.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    mine = [p for p in files if window.contains_instant(received_at(p))]
-    return [str(p) for p in sorted(mine, key=lambda p: (p.stat().st_mtime, p.name))]
+    return [str(p) for p in files_received(rt.inbox, window)]
 
 
 def make_batches(paths: list[str], size: int = 25) -> list[list[str]]:
@@ -149,14 +149,7 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
         )
         if status in ("quarantined", "needs_review"):
             review.append(
-                {
-                    "item_type": "file",
-                    "item_id": sha,
-                    "reason": "; ".join(reasons),
-                    "details": json.dumps({"file": str(src), "status": status}, ensure_ascii=False),
-                    "created_run_id": run_key,
-                    "resolved_at": None,
-                }
+                review_item("file", sha, "; ".join(reasons), run_key, file=str(src), status=status)
             )
         if status not in ("extracted", "needs_review"):
             continue

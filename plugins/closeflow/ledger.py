@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,11 +17,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from closeflow.ingest import received_at
 from closeflow.money import round_money, round_rate
 from closeflow.posting import load_rules, post_invoices
 from closeflow.posting.engine import entry_id_for
-from closeflow.runtime import Runtime, Window, holds_connection, period_of
+from closeflow.review import review_item
+from closeflow.runtime import Runtime, Window, files_received, holds_connection, period_of
 from closeflow.schemas import OPEN_ITEMS
 
 log = logging.getLogger(__name__)
@@ -44,30 +43,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _review(item_type: str, item_id: str, reason: str, run_key: str, **details: object) -> dict:
-    return {
-        "item_type": item_type,
-        "item_id": item_id,
-        "reason": reason,
-        "details": json.dumps(details, default=str, ensure_ascii=False),
-        "created_run_id": run_key,
-        "resolved_at": None,
-    }
-
-
 @holds_connection
 def import_bank(rt: Runtime, window: Window) -> StepSummary:
     """Parse the statements received in the window; bad ones go to review, named."""
     from closeflow.bank import StatementError, parse_statements
 
     run_key = window.run_key("bank")
-    files = []
-    if rt.bank_inbox.exists():
-        files = sorted(
-            (p for p in rt.bank_inbox.rglob("*") if p.is_file() and not p.name.startswith(".")),
-            key=lambda p: (p.stat().st_mtime, p.name),
-        )
-        files = [p for p in files if window.contains_instant(received_at(p))]
+    files = files_received(rt.bank_inbox, window)
     statements, lines, review = [], [], []
     accounts = rt.company.company.bank_accounts
     for path in files:
@@ -83,7 +65,9 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
                 lines.extend(parsed.lines)
         except StatementError as exc:
             log.warning("statement rejected: %s", exc)
-            review.append(_review("statement", _sha256(path), str(exc), run_key, file=str(path)))
+            review.append(
+                review_item("statement", _sha256(path), str(exc), run_key, file=str(path))
+            )
     with rt.warehouse.transaction() as t:
         raw = t.schema
         for st in statements:
@@ -283,7 +267,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         rate = fx.rate(line["currency"], line["booking_date"], cfg.functional_currency)
         if bank_acct is None or rate is None:
             review.append(
-                _review(
+                review_item(
                     "bank_line",
                     line["line_id"],
                     "bank account or exchange rate unknown for this payment",

@@ -39,6 +39,30 @@ def bar_chart_svg(parts: list[tuple[str, int, str]], width: int = 480) -> str:
     )
 
 
+def unreconciled_amount(rt: Runtime, lines: list[dict]) -> Decimal:
+    """The unmatched bank lines' absolute amounts in the functional currency.
+
+    A line whose currency has no rate that day is left out and logged: never a guessed rate.
+    """
+    fx, ccy = rt.company.fx, rt.company.company.functional_currency
+    total = Decimal(0)
+    for r in lines:
+        if r["outcome"] != "unmatched":
+            continue
+        rate = fx.rate(r["currency"], r["booking_date"], ccy)
+        if rate is None:
+            log.warning(
+                "no %s rate for %s on %s: bank line %s left out of the unreconciled amount",
+                ccy,
+                r["currency"],
+                r["booking_date"],
+                r["line_id"],
+            )
+            continue
+        total += abs(r["amount"]) * rate
+    return round_money(total)
+
+
 def review_label(item: dict) -> str:
     """What a finance user recognises a review item by: the file, the invoice, the payment."""
     d = json.loads(item["details"] or "{}")
@@ -106,14 +130,7 @@ def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
         {"r": keys[2]},
     )
     tb_diff = rt.warehouse.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines")
-    fx, ccy = cfg.fx, cfg.company.functional_currency
-    unreconciled = sum(
-        (
-            abs(r["amount"]) * (fx.rate(r["currency"], r["booking_date"], ccy) or Decimal(1))
-            for r in unmatched
-        ),
-        Decimal(0),
-    )
+    unreconciled = unreconciled_amount(rt, lines)
     n = len(lines)
     matched = sum(r["outcome"] == "matched" for r in lines)
     fees = sum(r["outcome"] == "bank_fee" for r in lines)
@@ -123,7 +140,7 @@ def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
         "fees": fees,
         "unmatched": len(unmatched),
         "match_rate": f"{(matched + fees) / n:.1%}" if n else "n/a",
-        "unreconciled": f"{round_money(unreconciled):,}",
+        "unreconciled": f"{unreconciled:,}",
         "files": files,
         "posted": posted,
         "review": len(review),
@@ -142,7 +159,7 @@ def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
     html = _env.get_template("nightly.html.j2").render(
         company=cfg.company.name,
         day=window.key,
-        currency=ccy,
+        currency=cfg.company.functional_currency,
         run_key=keys[3],
         k=k,
         chart=chart,
@@ -176,8 +193,3 @@ def nightly_report(rt: Runtime, window: Window) -> dict[str, str]:
         len(review),
     )
     return {"html": str(out / "reconciliation.html"), "csv": str(out / "reconciliation.csv")}
-
-
-def report_paths(rt: Runtime, window: Window) -> tuple[Path, Path]:
-    out = rt.reports / "daily" / window.key
-    return out / "reconciliation.html", out / "reconciliation.csv"

@@ -83,8 +83,19 @@ class Window:
     def contains_instant(self, ts: dt.datetime) -> bool:
         return self.start_utc <= ts < self.end_utc
 
-    def days(self) -> list[dt.date]:
-        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
+
+def received_at(path: Path) -> dt.datetime:
+    """When a file arrived: its modification time, as the dropping integration set it."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+
+
+def files_received(folder: Path, window: Window) -> list[Path]:
+    """The files dropped into `folder` during `window`, oldest first (name breaks ties)."""
+    if not folder.exists():
+        return []
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    mine = [p for p in files if window.contains_instant(received_at(p))]
+    return sorted(mine, key=lambda p: (p.stat().st_mtime, p.name))
 
 
 def holds_connection(step):

@@ -56,7 +56,17 @@ def default_args() -> dict:
 
 
 def window_of(context) -> Window:
-    """The window a run owns, from its data interval (or `params.date` for manual runs)."""
+    """The window a run owns, from its data interval (or `params.date` for manual runs).
+
+    The timetables are built at parse time from CLOSEFLOW_TIMEZONE; the company's
+    timezone is in company.yml. They must agree, or every window would be shifted.
+    """
+    company_tz = runtime().tz
+    if company_tz != COMPANY_TZ:
+        raise ValueError(
+            f"company.yml says timezone {company_tz!r} but the DAGs are scheduled in "
+            f"{COMPANY_TZ!r}: set CLOSEFLOW_TIMEZONE={company_tz} for Airflow"
+        )
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     params = context.get("params") or {}
     if params.get("date"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +18,7 @@ from decimal import Decimal
 from closeflow.config import FxRates
 from closeflow.money import round_money, round_rate
 from closeflow.posting.rules import RuleSet
+from closeflow.review import review_item
 
 
 @dataclass
@@ -42,24 +42,16 @@ def first_open_date(d: dt.date, closed_through: str | None) -> tuple[dt.date, st
     return d, None
 
 
-def _review(invoice: dict, reason: str, run_id: str, **details: object) -> dict:
-    return {
-        "item_type": "invoice",
-        "item_id": invoice["invoice_id"],
-        "reason": reason,
-        "details": json.dumps(
-            {
-                "file": invoice.get("source_uri"),
-                "supplier": invoice.get("supplier_name"),
-                "invoice_number": invoice.get("invoice_number"),
-                **details,
-            },
-            default=str,
-            ensure_ascii=False,
-        ),
-        "created_run_id": run_id,
-        "resolved_at": None,
-    }
+def _review(invoice: dict, reason: str, run_id: str) -> dict:
+    return review_item(
+        "invoice",
+        invoice["invoice_id"],
+        reason,
+        run_id,
+        file=invoice.get("source_uri"),
+        supplier=invoice.get("supplier_name"),
+        invoice_number=invoice.get("invoice_number"),
+    )
 
 
 def _tax_by_rate(invoice: dict, lines: list[dict]) -> dict[Decimal, Decimal]:
