@@ -1,9 +1,10 @@
-# closeflow image: Airflow 3 + closeflow + dbt + tesseract (eng, chi_sim), from uv.lock.
+# closeflow image: Airflow 3 + closeflow + dbt + tesseract (eng chi_sim deu fra nld spa), uv.lock.
 FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-osd \
+      tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-spa \
       fonts-dejavu-core fonts-wqy-zenhei libpq5 curl \
  && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir uv

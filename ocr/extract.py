@@ -10,23 +10,28 @@ invoice that fails a check comes back `needs_review` with the reasons.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytesseract
+from PIL import Image
 
 from ocr import load, pdf, tesseract
+from ocr.chinese import invoice_kind
 from ocr.fields import Fields, document_type, extract_fields, language
 from ocr.items import line_items
 from ocr.layout import Line, Word, build_lines
 from ocr.model import ExtractedInvoice, ExtractionMethod
-from ocr.normalize import parse_rate
-from ocr.suppliers import SupplierLike, match_supplier
-from ocr.validate import DEFAULT_MIN_CONFIDENCE, not_an_invoice, review_reasons
+from ocr.normalize import find_amounts, parse_rate
+from ocr.suppliers import SupplierLike, match_supplier, pin_master_data
+from ocr.validate import DEFAULT_MIN_CONFIDENCE, not_an_invoice, review_reasons, tax_breakdown
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +51,80 @@ HEADER_FIELDS = (
     "total",
     "payment_reference",
     "supplier_iban",
+    "invoice_code",
+    "check_code",
 )
+
+
+def _sure(words: list[Word]) -> int:
+    return sum(1 for w in words if w.conf >= tesseract.UPRIGHT_CONF)
+
+
+def _ocr(
+    image: Image.Image, dpi: int | None, timeout: float, page: int, lang: str | None
+) -> tuple[list[Word], str]:
+    """OCR one page image the right way up (words in the turned image's pixels).
+
+    Orientation costs nothing on an upright page: tesseract's OSD (a pass as dear as OCR
+    itself) is asked only when the text lines run vertically (a cheap projection test) or
+    when the upright pass reads badly (a page upside down); see ocr.tesseract.
+    """
+    turned = 0
+    if tesseract.lines_run_vertically(image):
+        turned = tesseract.orientation(image, dpi, timeout)
+        image = tesseract.turn(image, turned)
+    words, used = tesseract.ocr_page(image, dpi=dpi, timeout=timeout, page=page, lang=lang)
+    if turned or not tesseract.reads_badly(words):
+        return words, used
+    rotate = tesseract.orientation(image, dpi, timeout)
+    if rotate == 0:
+        return words, used
+    again, again_lang = tesseract.ocr_page(
+        tesseract.turn(image, rotate), dpi=dpi, timeout=timeout, page=page, lang=lang
+    )
+    return (again, again_lang) if _sure(again) > _sure(words) else (words, used)
+
+
+def _placed(words: list[Word], region: pdf.Region, k: int) -> list[Word]:
+    """OCR words of a PDF region in the page's coordinates; each region's lines its own."""
+    return [
+        dataclasses.replace(
+            w,
+            x0=region.left + w.x0 * region.unit,
+            y0=region.top + w.y0 * region.unit,
+            x1=region.left + w.x1 * region.unit,
+            y1=region.top + w.y1 * region.unit,
+            run=None if w.run is None else (k, *w.run),
+        )
+        for w in words
+    ]
 
 
 def _read_words(
     file: load.InputFile, dpi: int, timeout: float
 ) -> tuple[list[Word], ExtractionMethod]:
-    """All words of the document and how they were read. Raises Unreadable / OcrTimeout."""
+    """All words of the document and how they were read. Raises Unreadable / OcrTimeout.
+
+    "mixed": some words came from a text layer and some from OCR (a scanned page in a
+    digital PDF, or an image region on a digital page).
+    """
     words: list[Word] = []
     methods: set[str] = set()
     lang: str | None = None
     if file.media_type == load.PDF:
         # pdfium is not thread-safe: all its work happens in one locked pass, tesseract
-        # (a child process per page) runs outside the lock.
-        for n, page_words, image, used_dpi in pdf.read_pages(file.data, dpi):
-            if image is None:
-                words += page_words
+        # (a child process per region) runs outside the lock.
+        for page in pdf.read_pages(file.data, dpi):
+            if page.words:
+                words += page.words
                 methods.add("text")
-                continue
-            page_words, lang = tesseract.ocr_page(
-                image, dpi=used_dpi, timeout=timeout, page=n, lang=lang
-            )
-            words += page_words
-            methods.add("ocr")
+            for k, region in enumerate(page.regions):
+                region_words, lang = _ocr(region.image, region.dpi, timeout, page.number, lang)
+                words += _placed(region_words, region, k)
+                methods.add("ocr")
     else:
         for n, (image, image_dpi) in enumerate(load.open_images(file.data)):
-            page_words, lang = tesseract.ocr_page(
-                image, dpi=image_dpi, timeout=timeout, page=n, lang=lang
-            )
+            page_words, lang = _ocr(image, image_dpi, timeout, n, lang)
             words += page_words
             methods.add("ocr")
     if len(methods) > 1:
@@ -81,22 +132,36 @@ def _read_words(
     return words, "text" if "text" in methods else "ocr"
 
 
-def _attach_items(inv: ExtractedInvoice, lines: list[Line], fields: Fields) -> None:
-    """Keep the table's items only if they add up to the net amount (or to a tax-free total)."""
+def _document_rate(lines: list[Line], fields: Fields) -> tuple[Decimal, Decimal | None] | None:
+    """The one tax rate printed beside the tax amount ("VAT 19%: 23.28"), and the base it
+    is charged on where the line prints one ("Tax 15% on $ 112.90 $ 16.94")."""
+    tax = fields.values.get("tax_amount")
+    if tax is None or tax.parts != 1:
+        return None
+    text = lines[tax.line].text
+    rate = parse_rate(text)
+    if rate is None:
+        return None
+    others = [a.value for a in find_amounts(text[: tax.pos]) if a.has_decimals]
+    return rate, (others[-1] if others else None)
+
+
+def _attach_items(
+    inv: ExtractedInvoice, lines: list[Line], rate: tuple[Decimal, Decimal | None] | None
+) -> None:
+    """The item table, if it adds up to the net amount (or to a tax-free total), and the
+    net and tax per rate. A table that does not add up (a section read only in part) is
+    left off: the invoice then posts on its header amounts, which add up on their own."""
     items = line_items(lines)
-    if not items:
-        return
     target = inv.subtotal
     if target is None and inv.tax_amount in (None, Decimal(0)):
         target = inv.total
-    if target is None or sum((abs(i.amount) for i in items), Decimal(0)) != abs(target):
-        return
-    tax = fields.values.get("tax_amount")
-    rate = parse_rate(lines[tax.line].text) if tax is not None else None
-    for item in items:
-        if item.tax_rate is None:
-            item.tax_rate = rate
-    inv.line_items = items
+    if items and target is not None and sum(abs(i.amount) for i in items) == abs(target):
+        for item in items:
+            if item.tax_rate is None and rate is not None and rate[1] is None:
+                item.tax_rate = rate[0]
+        inv.line_items = items
+    inv.tax_breakdown = tax_breakdown(inv, *(rate or (None, None)))
 
 
 LOOKALIKE_RX = re.compile(r"(?<=\d)[OIl]|[OIl](?=\d)")
@@ -110,6 +175,70 @@ def _doubt_lookalikes(inv: ExtractedInvoice, confidence: dict[str, float]) -> No
         value = getattr(inv, name)
         if value and LOOKALIKE_RX.search(value):
             confidence[name] = min(confidence[name], LOOKALIKE_CONFIDENCE)
+
+
+def _read_header(inv: ExtractedInvoice, fields: Fields) -> dict[str, float]:
+    """Set the header fields found; return their confidences."""
+    confidence: dict[str, float] = {}
+    for name in HEADER_FIELDS:
+        found = fields.values.get(name)
+        if found is None:
+            continue
+        value = found.value
+        if name in MONEY_FIELDS and inv.document_type == "credit_note":
+            value = abs(value)
+        setattr(inv, name, value)
+        confidence[name] = found.conf
+    if inv.extraction_method != "text":
+        _doubt_lookalikes(inv, confidence)
+    if inv.payment_reference is None and inv.language == "zh" and inv.invoice_number:
+        inv.payment_reference = inv.invoice_number  # 发票号码 is what a payment quotes
+        confidence["payment_reference"] = confidence["invoice_number"]
+    return confidence
+
+
+def _identify(
+    inv: ExtractedInvoice,
+    lines: list[Line],
+    text: str,
+    fields: Fields,
+    suppliers: Sequence[SupplierLike],
+    confidence: dict[str, float],
+) -> tuple[Fields, dict[str, float], list[str]]:
+    """Match the supplier; read again with its template; pin its master data.
+
+    Returns the fields and confidences in force and the master-data review reasons.
+    """
+    match = match_supplier(
+        suppliers,
+        tax_id=inv.supplier_tax_id,
+        iban=inv.supplier_iban,
+        name=inv.supplier_name,
+        text=text,
+        buyer_tax_id=inv.buyer_tax_id,
+        buyer_name=inv.buyer_name,
+    )
+    if not match:
+        return fields, confidence, []
+    supplier = match.supplier
+    template = getattr(supplier, "template", None)
+    if template is not None and template.applies_to(text):
+        fields = extract_fields(lines, template.labels())
+        confidence = _read_header(inv, fields)
+        inv.template = supplier.supplier_id
+    inv.supplier_id = supplier.supplier_id
+    inv.supplier_name = supplier.name
+    confidence["supplier_id"] = confidence["supplier_name"] = match.confidence
+    reasons = pin_master_data(inv, supplier, confidence, inv.extraction_method or "ocr")
+    if inv.currency is None and getattr(supplier, "currency", None):
+        inv.currency = supplier.currency
+        confidence["currency"] = 0.8
+    if inv.template:
+        reasons += template.pattern_reasons(inv, supplier.name)
+        if inv.due_date is None and inv.invoice_date and template.payment_terms_days is not None:
+            inv.due_date = inv.invoice_date + dt.timedelta(days=template.payment_terms_days)
+            confidence["due_date"] = confidence.get("invoice_date", 0.9)
+    return fields, confidence, reasons
 
 
 def _build(
@@ -127,41 +256,16 @@ def _build(
         extraction_method=method,
         language=language(text),
         document_type=document_type(lines),
+        invoice_kind=invoice_kind(text.splitlines()),
     )
-    confidence: dict[str, float] = {}
-    for name in HEADER_FIELDS:
-        found = fields.values.get(name)
-        if found is None:
-            continue
-        value = found.value
-        if name in MONEY_FIELDS and inv.document_type == "credit_note":
-            value = abs(value)
-        setattr(inv, name, value)
-        confidence[name] = found.conf
-    if method != "text":
-        _doubt_lookalikes(inv, confidence)
-    if inv.payment_reference is None and inv.language == "zh" and inv.invoice_number:
-        inv.payment_reference = inv.invoice_number  # 发票号码 is what a payment quotes
-        confidence["payment_reference"] = confidence["invoice_number"]
+    confidence = _read_header(inv, fields)
+    master_reasons: list[str] = []
     if suppliers:
-        match = match_supplier(
-            suppliers,
-            tax_id=inv.supplier_tax_id,
-            iban=inv.supplier_iban,
-            name=inv.supplier_name,
-            text=text,
-            buyer_tax_id=inv.buyer_tax_id,
-            buyer_name=inv.buyer_name,
+        fields, confidence, master_reasons = _identify(
+            inv, lines, text, fields, suppliers, confidence
         )
-        if match:
-            inv.supplier_id = match.supplier.supplier_id
-            inv.supplier_name = match.supplier.name
-            confidence["supplier_id"] = confidence["supplier_name"] = match.confidence
-            if inv.currency is None and getattr(match.supplier, "currency", None):
-                inv.currency = match.supplier.currency
-                confidence["currency"] = 0.8
     inv.field_confidence = confidence
-    _attach_items(inv, lines, fields)
+    _attach_items(inv, lines, _document_rate(lines, fields))
     reason = not_an_invoice(inv, text)
     if reason:
         inv.status, inv.review_reasons = "quarantined", [reason]
@@ -169,7 +273,8 @@ def _build(
     words_total = fields.amount_in_words.value if fields.amount_in_words else None
     if words_total is not None and inv.document_type == "credit_note":
         words_total = abs(words_total)
-    inv.review_reasons = review_reasons(
+    inv.total_in_words = words_total
+    inv.review_reasons = master_reasons + review_reasons(
         inv, amount_in_words=words_total, min_confidence=min_confidence, today=today
     )
     inv.status = "needs_review" if inv.review_reasons else "extracted"
@@ -235,7 +340,28 @@ def extract_file(
 def extract_files(
     paths: Iterable[Path | str],
     suppliers: Sequence[SupplierLike] | None = None,
+    *,
+    workers: int | None = None,
+    on_done: Callable[[ExtractedInvoice], None] | None = None,
     **options: object,
 ) -> list[ExtractedInvoice]:
-    """`extract_file` for each path, in order (options as for extract_file)."""
-    return [extract_file(p, suppliers, **options) for p in paths]
+    """`extract_file` for each path, results in the order of `paths`.
+
+    Files are read by `workers` threads (default: one per core). Each tesseract call is a
+    child process of its own, single-threaded, so one runs per core; pdfium work is
+    serialised by its lock. `on_done` is called as each file finishes (a progress bar).
+    Options are those of extract_file.
+    """
+    paths = list(paths)
+    workers = max(1, min(len(paths), workers or os.cpu_count() or 1))
+
+    def one(path: Path | str) -> ExtractedInvoice:
+        doc = extract_file(path, suppliers, **options)
+        if on_done is not None:
+            on_done(doc)
+        return doc
+
+    if workers == 1:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, paths))

@@ -1,30 +1,37 @@
 """Invoice fields from a laid-out document: find a label, read the value beside or below it.
 
-Nothing here knows a template. A field is a list of labels (English, German, Chinese and
-a few French), each with a weight: how sure a value found there is that field. A value
+Nothing here knows a template. A field is a list of labels (English, German, French,
+Dutch, Spanish and Chinese), each with a weight: how sure a value found there is that
+field (a SIRET or KvK number is a supplier's tax id only where no VAT number is). A value
 is read from the rest of the label's line up to the next label, else from the cell right
 under the label. Buyer and supplier share labels (VAT ID, 名称, 纳税人识别号); which party
 a label belongs to comes from the nearest party marker before it ("Bill to", 购买方, 销售方).
-Net, tax and total are chosen together: the combination that adds up wins.
+Net, tax and total are chosen together: the combination that adds up wins. Without a
+printed due date, payment terms ("Net 30", "Zahlbar innerhalb von 14 Tagen", "à 30 jours
+fin de mois", "binnen 30 dagen", "a 30 días") give it, less sure than a printed one.
+`language` tells en/de/fr/nl/es/zh by a vote of distinctive words.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from ocr.chinese import parse_capitals
+from ocr.chinese import invoice_kind, parse_capitals
 from ocr.layout import Line, Word, is_cjk
 from ocr.normalize import (
     CURRENCY_RE,
     WORDLIKE_CODES,
+    TermsMatch,
     compact,
     currency_code,
     currency_of,
+    due_from_terms,
     find_amounts,
     find_dates,
+    find_payment_terms,
     fold,
     iban_is_valid,
     infer_dayfirst,
@@ -36,7 +43,7 @@ class Label:
     field: str
     rx: re.Pattern
     weight: float = 1.0
-    kind: str = "text"  # id | date | amount | text | taxid | iban | ref | code
+    kind: str = "text"  # id | date | amount | text | taxid | iban | ref | code | digits
     pick: str = "last"  # amounts: which one of several on the line
     party: str | None = None  # "buyer"/"supplier": fixed; "context": from markers
     adjacent: bool = False  # value must follow the label directly (no look below)
@@ -47,15 +54,19 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
-_NO = r"(?:no\.?|number|nr\.?|num\.?|#|n°|nº)"
-_TAX = r"(?:vat|tax|mwst|ust|umsatzsteuer|mehrwertsteuer|gst|igst|cgst|sgst|sales\s*tax|tva)"
+_NO = r"(?:no\.?|number|nummer|nr\.?|n[úu]m(?:ero|\.)?|#|n\.?\s?[°º])"
+_TAX = (
+    r"(?:vat|tax|mwst|ust|umsatzsteuer|mehrwertsteuer|gst|igst|cgst|sgst|sales\s*tax|tva|iva|btw)"
+)
 _NOT_TAX_BEFORE = (
     r"(?<!ohne\s)(?<!excl\.\s)(?<!excl\s)(?<!excluding\s)(?<!before\s)(?<!without\s)"
     r"(?<!w/o\s)(?<!incl\.\s)(?<!incl\s)(?<!inkl\.\s)(?<!inkl\s)(?<!including\s)"
-    r"(?<!inclusive\sof\s)(?<!net\sof\s)"
+    r"(?<!inclusive\sof\s)(?<!net\sof\s)(?<!hors\s)(?<!sin\s)(?<!con\s)(?<!zonder\s)"
+    r"(?<!exkl\.\s)(?<!inclusief\s)(?<!exclusief\s)(?<!ex\.\s)"
 )
 _NOT_TAX_AMOUNT = (
-    r"(?!\s*[-/]?\s*(?:id|no\b|number|nr|reg|#|/|ident|payer|code|exempt|rate|tin|point))"
+    r"(?!\s*[-/]?\s*(?:id|no\b|number|nr|reg|#|/|ident|payer|code|exempt|rate|tin|point|"
+    r"nummer|n[°º]|intra|incl|inbegrepen|identif))"
 )
 
 LABELS: list[Label] = [
@@ -70,7 +81,10 @@ LABELS: list[Label] = [
     Label("invoice_number", _rx(r"\bbeleg[\s-]*(?:nr\.?|nummer)"), 0.9, "id"),
     Label(
         "invoice_number",
-        _rx(r"\b(?:invoice|rechnung)\b(?!\s*(?:date|datum|to|total|amount))"),
+        _rx(
+            r"\b(?:invoice|rechnung|facture|factuur|factura)\b"
+            r"(?!\s*(?:date|datum|to|total|amount|fecha|adres))"
+        ),
         0.85,
         "id",
         adjacent=True,
@@ -87,12 +101,21 @@ LABELS: list[Label] = [
         1.0,
         "date",
     ),
-    Label("invoice_date", _rx(r"\bdate\b|\bdatum\b|日期"), 0.8, "date"),
+    Label(
+        "invoice_date",
+        _rx(
+            r"(?:\bdate\b|\bfecha\b)(?!\s*(?:de\s+|d['’]\s*)(?:la\s+)?(?:livraison|commande|"
+            r"[ée]ch[ée]ance|vencimiento|entrega|pedido|paiement|pago|prestation|expiration))|"
+            r"\bdatum\b|日期"
+        ),
+        0.8,
+        "date",
+    ),
     Label(
         "due_date",
         _rx(
-            r"\bdue\s*date|\bpayment\s*due|\bdate\s*due|\bdue\s*(?:by|on)\b|\bfällig\w*(?:\s*am)?|"
-            r"\bzahlbar\s*bis|\bzahlungsziel|\bpayable\s*(?:by|until)|\bpay\s*by|\béchéance"
+            r"\bdue\s*date|\bpayment\s*due|\bdate\s*due|\bdue\s*(?:by|on)\b|\bf(?:ä|a)llig\w*(?:\s*am)?|"
+            r"\bzahlbar\s*bis|\bzahlungsziel|\bpayable\s*(?:by|until)|\bpay\s*by|\b[ée]ch[ée]ance"
         ),
         1.0,
         "date",
@@ -115,7 +138,7 @@ LABELS: list[Label] = [
         "total",
         _rx(
             r"(?<!sub)(?<!sub-)(?<!sub\s)\btotal\b(?!\s*(?:net|excl|excluding|before|w/o|without|"
-            r"vat|tax|gst|mwst|qty|quantity|items?|pages?)\b)"
+            r"vat|tax|gst|mwst|qty|quantity|items?|pages?|ht|h\.t|hors|tva|iva|btw|sin|base)\b)"
         ),
         0.9,
         "amount",
@@ -134,7 +157,15 @@ LABELS: list[Label] = [
         "amount",
     ),
     Label("subtotal", _rx(r"(?<!价税)合\s*计"), 0.95, "amount", pick="first"),
-    Label("subtotal", _rx(r"\bnetto\b|\bnet\b"), 0.7, "amount"),
+    Label(  # not the "Net 30" of payment terms
+        "subtotal",
+        _rx(
+            r"(?<!terms\s)(?<!terms:\s)(?:\bnetto\b|\bnet\b)"
+            r"(?!\s*\d{1,3}\s*(?:days?|tage?n?|dagen|jours|d[íi]as)\b)"
+        ),
+        0.7,
+        "amount",
+    ),
     Label(
         "tax_amount",
         _rx(rf"{_NOT_TAX_BEFORE}(?:\btotal\s*)?\b{_TAX}\b\.?{_NOT_TAX_AMOUNT}"),
@@ -149,7 +180,7 @@ LABELS: list[Label] = [
             r"\bvat\s*(?:id|no\.?|number|reg(?:istration)?\.?\s*(?:no\.?|number)?)|"
             r"\bust[\s.-]*id(?:[\s.-]*nr\.?)?|\bustidnr\.?|\bvat/tin|\btax\s*(?:id|no\.?|number)|"
             r"\btin\b|\bgstin\b|\bgst\s*(?:no|number|reg\w*)|纳税人识别号|统一社会信用代码|税\s*号|"
-            r"\babn\b|\bsiret\b|\bn°\s*tva|\btva\s*intracom\w*"
+            r"\babn\b|\bn\.?\s?[°º]\s*tva(?:\s*intracom\w*)?|\btva\s*intracom\w*"
         ),
         1.0,
         "taxid",
@@ -171,7 +202,7 @@ LABELS: list[Label] = [
         "supplier_name",
         _rx(
             r"\bsold\s*by|\bseller\b|\bsupplier\b|\bvendor\b|\bservice\s*provider|\blieferant\b|"
-            r"\bverkäufer\b|\bissued\s*by"
+            r"\bverk(?:ä|a)ufer\b|\bissued\s*by"
         ),
         0.95,
         "text",
@@ -182,23 +213,138 @@ LABELS: list[Label] = [
         _rx(
             r"\bbill(?:ed)?\s*to(?:\s*address)?|\binvoice\s*to|\bsold\s*to|\bbilling\s*address|"
             r"\bcustomer(?!\s*(?:no|number|nr|id|#|ref\w*|care|service)\b)|\bkunde\b|"
-            r"\brechnungsempfänger|\brechnungsadresse"
+            r"\brechnungsempf(?:ä|a|ae)nger|\brechnungsadresse"
         ),
         0.9,
         "text",
         party="buyer",
     ),
     Label("name", _rx(r"名\s*称|\bname\b"), 0.95, "text", party="context"),
-    Label("currency", _rx(r"\bcurrency\b|\bwährung\b|币\s*种"), 1.0, "code"),
+    Label("currency", _rx(r"\bcurrency\b|\bw(?:ä|a)hrung\b|币\s*种"), 1.0, "code"),
+    # Chinese VAT invoices: 发票代码 (10 or 12 digits), 校验码 (20 digits, in groups of five)
+    Label("invoice_code", _rx(r"发?\s*票\s*代\s*码"), 1.0, "digits"),  # OCR may lose the 发
+    Label("check_code", _rx(r"校\s*验\s*码"), 1.0, "digits"),
+]
+
+# French, Dutch and Spanish labels (and a few more German ones); OCR may drop an accent.
+LABELS += [
+    Label(
+        "invoice_number",
+        _rx(
+            r"\bfactuur[\s-]*(?:nummer|nr\.?|no\.?)|\bnum[ée]ro\s*de\s*facture|"
+            r"\bfacture\s*n\.?\s?[°º]|\bn\.?\s?[°º]\s*(?:de\s*)?factur[ae]|"
+            r"\bn[úu]m(?:ero|\.)?\s*(?:de\s*)?factura|"
+            r"\bfactura\s*(?:n\.?\s?[°º]|n[úu]m(?:ero|\.)?|n[oe2](?=\s*[:.]))"
+        ),
+        1.0,
+        "id",
+    ),
+    Label(
+        "invoice_date",
+        _rx(
+            r"\bfactuur\s*datum|\bdate\s*(?:de\s*(?:la\s*)?)?facture|\bdate\s*d['’]\s*[ée]mission|"
+            r"\bfecha\s*(?:de\s*)?(?:la\s*)?(?:factura|emisi[óo]n|expedici[óo]n)"
+        ),
+        1.0,
+        "date",
+    ),
+    Label(
+        "due_date",
+        _rx(
+            r"\bverval\s*datum|\buiterste\s*betaal\s*datum|\bte\s*betalen\s*v[óo]{1,2}r|"
+            r"\bdate\s*d['’]\s*[ée]ch[ée]ance|\bdate\s*limite\s*de\s*(?:paiement|r[èe]glement)|"
+            r"\b[àa]\s*payer\s*avant(?:\s*le)?|\bfecha\s*(?:de\s*)?vencimiento|\bvencimiento\b"
+        ),
+        1.0,
+        "date",
+    ),
+    Label(
+        "total",
+        _rx(
+            r"\bnet\s*[àa]\s*payer|\btotal\s*[àa]\s*payer|\bmontant\s*(?:total|[àa]\s*payer)|"
+            r"\btotal\s*t\.t\.c|\btotaal\s*(?:incl\.?|inclusief)\s*(?:btw)?|\btotaalbedrag|"
+            r"\b(?:totaal\s*)?te\s*betalen\b|\btotal\s*(?:de\s*(?:la\s*)?)?factura|"
+            r"\bimporte\s*total|\btotal\s*a\s*pagar|\btotal\s*\(?\s*(?:con\s*)?iva\s*incluido\s*\)?"
+        ),
+        1.0,
+        "amount",
+    ),
+    Label(
+        "total",
+        _rx(r"\btotaal\b(?!\s*(?:excl|exclusief|ex\b|btw|aantal))"),
+        0.9,
+        "amount",
+    ),
+    Label(
+        "subtotal",
+        _rx(
+            r"\bsous[\s-]?total|\btotal\s*h\.t|\bmontant\s*h\.t|\btotal\s*hors\s*taxes?|"
+            r"\bsubtotaal|\btotaal\s*(?:excl\.?|exclusief|ex\.?)\s*(?:btw)?|"
+            r"\bbedrag\s*(?:excl\.?|exclusief)\s*(?:btw)?|\bbase\s*imponible|\bimporte\s*neto"
+        ),
+        1.0,
+        "amount",
+    ),
+    Label(
+        "tax_id",
+        _rx(
+            r"\bbtw[\s-]*(?:nummer|nr\.?|no\.?|id(?:entificatie)?(?:nummer)?)|"
+            r"\bnum[ée]ro\s*(?:de\s*)?tva(?:\s*intracom\w*)?|\bnif[\s/-]*cif\b|"
+            r"\b(?:n\.?i\.?f|c\.?i\.?f)\b\.?|\bn\.?\s?[°º]\s*(?:de\s*)?iva|\biva\s*intracomunitari\w*"
+        ),
+        1.0,
+        "taxid",
+        party="context",
+    ),
+    # registration numbers: a tax id only where no VAT number is printed
+    Label(
+        "tax_id",
+        _rx(r"\bsiret\b|\bsiren\b|\bkvk(?:[\s-]*(?:nummer|nr\.?))?|\bkamer\s*van\s*koophandel"),
+        0.8,
+        "taxid",
+        party="context",
+    ),
+    Label(
+        "payment_reference",
+        _rx(
+            r"\bbetalingskenmerk|\bbetalings\s*referentie|\breferencia\s*(?:de\s*)?pago|"
+            r"\bconcepto\s*(?:de\s*)?pago"
+        ),
+        1.0,
+        "ref",
+    ),
+    Label(
+        "supplier_name",
+        _rx(r"\bfournisseur\b|\bvendeur\b|\bleverancier\b|\bproveedor\b|\bemisor\b"),
+        0.95,
+        "text",
+        party="supplier",
+    ),
+    Label(
+        "buyer_name",
+        _rx(
+            r"\bfactur[ée]\s*[àa]\b|\badresse\s*de\s*facturation|"
+            r"\bclient\b(?!\s*(?:n\.?\s?[°º]|num\w*|no\b|code|r[ée]f\w*))|"
+            r"\bklant\b(?!\s*(?:nr|nummer|no)\b)|\bfactuuradres|"
+            r"\bcliente\b(?!\s*(?:n\.?\s?[°º]|n[úu]m\w*|c[óo]digo))|\bfacturar\s*a\b"
+        ),
+        0.9,
+        "text",
+        party="buyer",
+    ),
+    Label("currency", _rx(r"\bdevise\b|\bvaluta\b|\bmoneda\b"), 1.0, "code"),
 ]
 
 BUYER_MARKERS = _rx(
     r"购\s*买\s*方|购方|买方|\bbill(?:ed)?\s*to|\bbilling\s*address|\binvoice\s*to|\bsold\s*to|"
-    r"\bcustomer\b|\bkunde\b|\brechnungsempfänger|\bship(?:ping)?\s*(?:to|address)|\bguest\b"
+    r"\bcustomer\b|\bkunde\b|\brechnungsempf(?:ä|a|ae)nger|\bship(?:ping)?\s*(?:to|address)|\bguest\b|"
+    r"\bfactur[ée]\s*[àa]\b|\badresse\s*de\s*facturation|\bclient\b|\bklant\b|\bfactuuradres|"
+    r"\bcliente\b|\bfacturar\s*a\b|\bdestinatario\b|\bdestinataire\b"
 )
 SUPPLIER_MARKERS = _rx(
     r"销\s*售\s*方|销方|卖方|\bsold\s*by|\bseller\b|\bsupplier\b|\bvendor\b|\bservice\s*provider|"
-    r"\blieferant\b|\bverkäufer\b"
+    r"\blieferant\b|\bverk(?:ä|a)ufer\b|\bfournisseur\b|\bvendeur\b|\bleverancier\b|\bverkoper\b|"
+    r"\bproveedor\b|\bemisor\b|\bvendedor\b"
 )
 DATE_QUALIFIERS = {
     "due",
@@ -229,23 +375,50 @@ DATE_QUALIFIERS = {
 }
 CREDIT_NOTE_RX = _rx(
     r"\bcredit\s*(?:note|memo)\b|\bgutschrift\b|\brechnungskorrektur\b|"
-    r"\bstornorechnung\b|\bavoir\b|销项负数|红字"
+    r"\bstornorechnung\b|\bavoir\b|\bcreditnota\b|\bcreditfactuur\b|"
+    r"\bfactura\s*(?:rectificativa|de\s*abono)\b|销项负数|红字"
 )
 LEGAL_FORM_RX = re.compile(  # case-sensitive: "AG", "AB", "Oy" are words in lower case
     r"(?<![\w.])(?:GmbH(?:\s*&\s*Co\.?\s*KG)?|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|LTD\.?|Limited|"
     r"LIMITED|Inc\.?|INC\.?|LLC|LLP|PLC|plc|Corp\.?|Corporation|S\.A\.S?|SAS|SARL|B\.V\.|BV|"
-    r"N\.V\.|S\.p\.A\.|S\.r\.l\.|Oy|AB|A/S|Pvt\.?\s*Ltd\.?|Private\s+Limited)(?!\w)|"
+    r"N\.V\.|S\.p\.A\.|S\.r\.l\.|S\.L\.(?:U\.)?|SLU?|EURL|Oy|AB|A/S|Pvt\.?\s*Ltd\.?|"
+    r"Private\s+Limited)(?!\w)|"
     r"有限公司|公司"
 )
 TITLE_RX = _rx(
     r"(?:tax\s*|vat\s*|commercial\s*|proforma\s*|pro-forma\s*)?(?:invoice|receipt|bill|"
-    r"payment\s*receipt|credit\s*note|rechnung|quittung|gutschrift|facture)s?\b|"
+    r"payment\s*receipt|credit\s*note|rechnung|quittung|gutschrift|facture|factuur|factura|"
+    r"creditnota|avoir)s?\b|"
     r"[^\n]{0,8}(?:发票|收据)"
 )
-GERMAN_RX = _rx(
-    r"\b(?:rechnung|mwst|datum|betrag|steuer|zahlung|gesamt|netto|brutto|"
-    r"bankverbindung|menge|beschreibung|kunde)\w*"
-)
+# Words that tell a document's language: labels and the commonest small words, each
+# distinctive of one language (shared ones like "total", "date", "netto" are left out).
+# Accents optional: an English OCR pass may read "é" as "e".
+LANGUAGE_WORDS = {
+    "en": _rx(
+        r"\b(?:invoice|bill(?:ed)?|amount|due|tax|vat|payment|quantity|qty|price|subtotal|the|"
+        r"and|of|for|please|thank|number|terms|days|customer)\b"
+    ),
+    "de": _rx(
+        r"\b(?:rechnung\w*|mwst|ust|umsatzsteuer|steuer\w*|zahlbar|zahlung\w*|gesamt\w*|"
+        r"brutto\w*|bankverbindung|menge|beschreibung|einzelpreis|kunde\w*|tagen?|innerhalb|"
+        r"und|der|die|das|für|bitte|betrag|lieferant|nettobetrag|leistung\w*)\b"
+    ),
+    "fr": _rx(
+        r"\b(?:factur(?:e|é|ée|es|ation)|montant|tva|ttc|ht|[ée]ch[ée]ance|d[ée]signation|"
+        r"quantit[ée]|prix|unitaire|paiement|r[èe]glement|jours|le|la|les|du|des|et|client|"
+        r"siret|intracommunautaire|soci[ée]t[ée]|fournisseur)\b"
+    ),
+    "nl": _rx(
+        r"\b(?:factuur\w*|btw|totaal|bedrag|omschrijving|aantal|prijs|klant|betaling\w*|"
+        r"dagen|binnen|het|een|van|te|betalen|vervaldatum|kvk|subtotaal|leverancier)\b"
+    ),
+    "es": _rx(
+        r"\b(?:factura[rs]?|fecha|vencimiento|iva|importe|imponible|cantidad|descripci[óo]n|"
+        r"precio|cliente|pago|d[íi]as|nif|cif|del|los|las|el|y|proveedor)\b"
+    ),
+}
+MIN_LANGUAGE_WORDS = 3
 
 
 @dataclass
@@ -258,6 +431,7 @@ class Found:
     line: int = 0
     pos: int = 0
     currency: str | None = None  # amounts: currency printed next to it
+    parts: int = 1  # amounts: how many printed amounts were added up (one tax per rate)
 
 
 @dataclass
@@ -279,18 +453,19 @@ class Fields:
 # ---------------------------------------------------------------- label hits
 
 
-def _hits(lines: list[Line]) -> list[list[Hit]]:
+def _hits(lines: list[Line], labels: list[Label]) -> list[list[Hit]]:
     """Label occurrences per line, overlaps resolved in favour of the longer label."""
     out = []
     for i, line in enumerate(lines):
         text = fold(line.text)
         found = [
             Hit(lb, i, m.start(), m.end())
-            for lb in LABELS
+            for lb in labels
             for m in lb.rx.finditer(text)
             if m.end() > m.start()
         ]
-        found.sort(key=lambda h: (-(h.end - h.start), -h.label.weight))
+        # a supplier template's labels (weight > 1) come first, then the longer label
+        found.sort(key=lambda h: (h.label.weight <= 1, -(h.end - h.start), -h.label.weight))
         kept: list[Hit] = []
         for h in found:
             same_span = [k for k in kept if k.start == h.start and k.end == h.end]
@@ -472,6 +647,14 @@ def _parse_name(text: str) -> tuple[str, int, int] | None:
     return value, start, start + len(value)
 
 
+def _parse_digits(text: str) -> tuple[str, int, int] | None:
+    """A number printed as digits, maybe in groups ("23238 63613 14861 66204"): the digits."""
+    m = re.match(r"[\s:：.]*([0-9](?:[0-9A-Z]| (?=[0-9A-Z]))*)", text)
+    if not m:
+        return None
+    return m.group(1).replace(" ", ""), m.start(1), m.end(1)
+
+
 def _parse_code(text: str) -> tuple[str, int, int] | None:
     m = re.match(r"[\s:：]*([A-Z]{3})\b", text)  # printed as a code, not a word
     if not m:
@@ -518,6 +701,7 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
                 "iban": _parse_iban,
                 "text": _parse_name,
                 "code": _parse_code,
+                "digits": _parse_digits,
             }[kind]
             parsed = parser(text)
             if parsed is None:
@@ -570,7 +754,9 @@ def _choose_amounts(cands: dict[str, list[Found]]) -> dict[str, Found]:
             for s in nets:
                 if s.value + tax_sum == t.value:
                     first = min(by_line.values(), key=lambda f: f.conf)
-                    summed = Found(tax_sum, first.conf, first.weight, first.line, first.pos)
+                    summed = Found(
+                        tax_sum, first.conf, first.weight, first.line, first.pos, None, len(by_line)
+                    )
                     return _corroborated(t, s, summed)
     out: dict[str, Found] = {}
     if totals:
@@ -611,7 +797,7 @@ def _currency(lines: list[Line], values: dict[str, Found], text: str) -> Found |
     folded = fold(text)
     if re.search(r"\bUS\s*dollars?\b", folded, re.IGNORECASE):
         return Found("USD", 0.9)
-    if "人民币" in text:
+    if "人民币" in text or invoice_kind(text.splitlines()):  # 增值税发票 are in yuan only
         return Found("CNY", 0.9)
     m = re.search(r"\b(?:amounts?|prices?|charges)\s+(?:are\s+)?in\s+([A-Z]{3})\b", folded)
     if m and currency_code(m.group(1)):
@@ -680,11 +866,35 @@ def _amount_in_words(lines: list[Line]) -> Found | None:
     return None
 
 
-def extract_fields(lines: list[Line]) -> Fields:
-    """All header fields of the document laid out in `lines`."""
+TERMS_WEIGHT = 0.85  # a due date worked out from the terms is less sure than a printed one
+
+
+def _due_from_terms(lines: list[Line], invoice_date: Found) -> Found | None:
+    """The due date from payment terms ("Net 30", "Zahlbar innerhalb von 14 Tagen"):
+    the invoice date plus the longest net term printed."""
+    best: tuple[int, TermsMatch] | None = None
+    for i, line in enumerate(lines):
+        for terms in find_payment_terms(line.text):
+            if best is None or terms.days > best[1].days:
+                best = i, terms
+    if best is None:
+        return None
+    i, terms = best
+    words = lines[i].words_in(terms.start, terms.end)
+    conf = round(min(_conf(words, 1.0), invoice_date.conf) * TERMS_WEIGHT, 3)
+    due = due_from_terms(invoice_date.value, terms)
+    return Found(due, conf, TERMS_WEIGHT, i, terms.start)
+
+
+def extract_fields(lines: list[Line], extra_labels: Sequence[Label] = ()) -> Fields:
+    """All header fields of the document laid out in `lines`.
+
+    `extra_labels` (a supplier template's own labels) are looked for besides the generic
+    ones; their weight decides whether they win.
+    """
     text = "\n".join(line.text for line in lines)
     dayfirst = infer_dayfirst(text)
-    hits = _hits(lines)
+    hits = _hits(lines, [*extra_labels, *LABELS])
     markers = _markers(lines)
     cands: dict[str, list[Found]] = {}
     for line_hits in hits:
@@ -711,6 +921,10 @@ def extract_fields(lines: list[Line]) -> Fields:
         if name not in ("total", "subtotal", "tax_amount"):
             values[name] = _best(items)
     values.update(_choose_amounts(cands))
+    if "due_date" not in values and "invoice_date" in values:
+        due = _due_from_terms(lines, values["invoice_date"])
+        if due is not None:
+            values["due_date"] = due
     if "supplier_name" not in values:
         buyer = values["buyer_name"].value if "buyer_name" in values else None
         fallback = _supplier_name_fallback(lines, markers, buyer)
@@ -728,10 +942,22 @@ def document_type(lines: list[Line]) -> str:
     return "credit_note" if any(CREDIT_NOTE_RX.search(fold(ln.text)) for ln in head) else "invoice"
 
 
+def language_votes(text: str) -> dict[str, int]:
+    """How many words of `text` are distinctive of each of en, de, fr, nl, es."""
+    folded = fold(text)
+    return {lang: len(rx.findall(folded)) for lang, rx in LANGUAGE_WORDS.items()}
+
+
 def language(text: str) -> str:
-    """'zh', 'de' or 'en': the document's main language, from characters and words."""
+    """'zh', 'en', 'de', 'fr', 'nl' or 'es': the document's main language.
+
+    Chinese by its characters; otherwise a vote of distinctive words: the language with
+    the most, if at least MIN_LANGUAGE_WORDS of them and more than English has; else 'en'.
+    """
     if sum(1 for c in text if is_cjk(c)) >= 10:
         return "zh"
-    if len(GERMAN_RX.findall(text)) >= 3:
-        return "de"
+    votes = language_votes(text)
+    lang = max(("de", "fr", "nl", "es"), key=lambda k: votes[k])
+    if votes[lang] >= MIN_LANGUAGE_WORDS and votes[lang] > votes["en"]:
+        return lang
     return "en"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 ExtractionMethod = Literal["text", "ocr", "mixed"]
 DocumentStatus = Literal["extracted", "needs_review", "quarantined", "duplicate"]
+InvoiceKind = Literal["vat_special", "vat_ordinary"]  # 增值税专用发票 / 增值税普通发票
 
 
 class LineItem(BaseModel):
@@ -24,6 +25,16 @@ class LineItem(BaseModel):
     amount: Decimal
     tax_rate: Decimal | None = None  # 0.20 for 20 %
     tax_amount: Decimal | None = None
+    unit: str | None = None  # 单位 / unit of measure, where the table has the column
+    spec: str | None = None  # 规格型号 (specification / model) of a Chinese VAT invoice
+
+
+class TaxBreakdown(BaseModel):
+    """Net and tax at one rate: what a tax line of the journal entry needs."""
+
+    rate: Decimal  # 0.19 for 19 %
+    net: Decimal
+    tax: Decimal | None = None  # None where the document prints no tax for the rate
 
 
 class ExtractedInvoice(BaseModel):
@@ -46,11 +57,18 @@ class ExtractedInvoice(BaseModel):
     tax_amount: Decimal | None = None
     total: Decimal | None = None
     document_type: Literal["invoice", "credit_note"] = "invoice"
+    # Chinese VAT invoices only: 增值税专用发票 or 普通发票, 发票代码, 校验码, and 价税合计 (大写)
+    invoice_kind: InvoiceKind | None = None
+    invoice_code: str | None = None
+    check_code: str | None = None
+    total_in_words: Decimal | None = None
     payment_reference: str | None = None
     supplier_iban: str | None = None
     language: str | None = None
+    template: str | None = None  # supplier id whose template read the document
     extraction_method: ExtractionMethod | None = None
     line_items: list[LineItem] = Field(default_factory=list)
+    tax_breakdown: list[TaxBreakdown] = Field(default_factory=list)
     field_confidence: dict[str, float] = Field(default_factory=dict)
     status: DocumentStatus = "extracted"
     review_reasons: list[str] = Field(default_factory=list)

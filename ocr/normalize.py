@@ -2,8 +2,9 @@
 
 Everything here works on plain strings and knows nothing of layout. Amounts are never
 float: a printed "1.234,56", "1,234.56", "¥1,234.56" or "€ 1 234,56" becomes
-`Decimal("1234.56")`. Dates accept ISO, European and US numeric forms, English, German
-and French month names, and 2026年01月05日.
+`Decimal("1234.56")`, and so does Swiss "1'234.56". Dates accept ISO, European and US
+numeric forms, English, German, French, Dutch and Spanish month names ("5. Januar 2026",
+"1er janvier 2026", "5 januari 2026", "5 de enero de 2026"), and 2026年01月05日.
 """
 
 from __future__ import annotations
@@ -169,19 +170,19 @@ def parse_rate(text: str) -> Decimal | None:
 
 # ---------------------------------------------------------------- dates
 
-_MONTH_NAMES = {
-    1: "january jan januar jän jänner janvier janv",
-    2: "february feb febr februar février fév févr",
-    3: "march mar märz mär maerz mrz mars",
-    4: "april apr avril avr",
-    5: "may mai",
-    6: "june jun juni juin",
-    7: "july jul juli juillet juil",
-    8: "august aug août",
-    9: "september sep sept septembre",
-    10: "october oct oktober okt octobre",
-    11: "november nov novembre",
-    12: "december dec dezember dez décembre déc",
+_MONTH_NAMES = {  # en, de, fr, nl, es; accentless forms are how OCR reads some
+    1: "january jan januar jän jänner janvier janv januari enero ene",
+    2: "february feb febr februar février fév févr fevrier fev fevr februari febrero",
+    3: "march mar märz mär maerz marz mrz mars maart mrt marzo",
+    4: "april apr avril avr abril abr",
+    5: "may mai mei mayo",
+    6: "june jun juni juin junio",
+    7: "july jul juli juillet juil julio",
+    8: "august aug août aout augustus agosto ago",
+    9: "september sep sept septembre septiembre setiembre set",
+    10: "october oct oktober okt octobre octubre",
+    11: "november nov novembre noviembre",
+    12: "december dec dezember dez décembre déc decembre diciembre dic",
 }
 MONTHS = {name: n for n, names in _MONTH_NAMES.items() for name in names.split()}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -195,8 +196,8 @@ _DATE_PATTERNS = [
     ),
     (
         "dmy",
-        rf"(?<![\d.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\.?[\s\-]*(?P<mon>{_MONTH})\.?"
-        rf"[\s,\-]*(?P<y>\d{{4}})(?!\d)",
+        rf"(?<![\d.])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-]*(?:de\s+)?"
+        rf"(?P<mon>{_MONTH})\.?[\s,\-]*(?:del?\s+)?(?P<y>\d{{4}})(?!\d)",
     ),
     (
         "mdy",
@@ -280,6 +281,95 @@ def infer_dayfirst(text: str) -> bool:
         day_first |= a > 12 >= b
         month_first |= b > 12 >= a
     return not (month_first and not day_first)
+
+
+# ---------------------------------------------------------------- payment terms
+
+_DAY_WORDS = r"(?:days?|tagen?|kalendertagen?|dagen|jours|d[íi]as)"
+_NOT_AN_AMOUNT = r"(?!\d)(?!\s*[.,]\d)(?!\s*%)(?!\s*(?:€|\$|£|EUR|USD|GBP|CHF)(?![A-Za-z]))"
+_TERMS_RE = re.compile(
+    rf"""
+    (?P<net>\bnet(?:to)?\s*(?P<n1>\d{{1,3}}){_NOT_AN_AMOUNT}(?P<d1>\s*{_DAY_WORDS}\b)?)
+  | (?P<after>
+        \b(?P<n2>\d{{1,3}})\s*{_DAY_WORDS}\s+(?:net(?:to|os?)?|ohne\s+abzug|fin\s+de\s+mois)\b
+    )
+  | (?P<idiom>
+        (?:\b[àa]|\bsous|\bd[ée]lai\s+de)\s+(?P<n3>\d{{1,3}})\s*(?:jours|d[íi]as)\b
+      | (?:\bbinnen|\bbetalingstermijn:?(?:\s+van)?)\s+(?P<n4>\d{{1,3}})\s*dagen\b
+      | (?:\bzahlungsziel:?|\bzahlbar\s+(?:in|binnen)|\bplazo\s+de(?:\s+pago)?:?
+        |\bterms:?|\bpayable\s+in|\bdue\s+in|\bconditions?\s+de\s+paiement\s*:?
+        |\bd[ée]lai\s+de\s+paiement\s*:?|\bcondiciones\s+de\s+pago\s*:?)\s+(?P<n5>\d{{1,3}})\s*{_DAY_WORDS}\b
+    )
+  | (?P<within>
+        \b(?:within|innerhalb(?:\s+von)?|dentro\s+de|en\s+un\s+plazo\s+de)
+        \s+(?P<n6>\d{{1,3}})\s*{_DAY_WORDS}\b
+    )
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_END_OF_MONTH_RE = re.compile(r"[\s,]*(?:fin\s+de\s+mois|fdm\b)", re.IGNORECASE)
+_PAYMENT_WORDS_RE = re.compile(
+    r"pay|paid|terms|zahl|überweis|netto|abzug|paiement|r[èe]gl|betal|pago|pagar|plazo|vencim",
+    re.IGNORECASE,
+)
+_DISCOUNT_RE = re.compile(
+    r"skonto|discount|escompte|descuento|korting|pronto\s*pago|\d\s*%", re.IGNORECASE
+)
+# "Net 30" without a day word only as the usual terms, so "Net 100" stays an amount
+_BARE_NET_DAYS = frozenset({7, 10, 14, 15, 20, 21, 28, 30, 45, 60, 90, 120})
+
+
+@dataclass(frozen=True)
+class TermsMatch:
+    days: int
+    end_of_month: bool  # "30 jours fin de mois": then to the end of that month
+    start: int
+    end: int
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The part of `text` around [start, end) up to the nearest , ; or sentence end."""
+    before = re.split(r"[,;]|\.\s", text[:start])[-1]
+    after = re.split(r"[,;]|\.\s|\.$", text[end:])[0]
+    return before + text[start:end] + after
+
+
+def find_payment_terms(text: str) -> list[TermsMatch]:
+    """Net payment terms in `text` ("Net 30", "Zahlbar innerhalb von 14 Tagen (netto)",
+    "à 30 jours fin de mois", "binnen 30 dagen", "a 30 días"), left to right.
+
+    Early-payment discount terms ("10 Tage 2 % Skonto") are not the due date: left out.
+    """
+    text = fold(text)
+    found = []
+    for m in _TERMS_RE.finditer(text):
+        n = next(m.group(g) for g in ("n1", "n2", "n3", "n4", "n5", "n6") if m.group(g))
+        days = int(n)
+        if not 0 < days <= 180:
+            continue
+        if m.group("net") and not m.group("d1") and days not in _BARE_NET_DAYS:
+            continue
+        clause = _clause(text, m.start(), m.end())
+        if _DISCOUNT_RE.search(clause):
+            continue
+        if m.group("within") and not _PAYMENT_WORDS_RE.search(clause):
+            continue  # "returns within 30 days" is no payment term
+        end = m.end()
+        eom = _END_OF_MONTH_RE.match(text, end)
+        if eom:
+            end = eom.end()
+        eom = eom or _END_OF_MONTH_RE.search(m.group(0))
+        found.append(TermsMatch(days, bool(eom), m.start(), end))
+    return found
+
+
+def due_from_terms(invoice_date: dt.date, terms: TermsMatch) -> dt.date:
+    """The due date `terms` give an invoice of `invoice_date`."""
+    due = invoice_date + dt.timedelta(days=terms.days)
+    if terms.end_of_month:
+        following = (due.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        due = following - dt.timedelta(days=1)
+    return due
 
 
 # ---------------------------------------------------------------- identifiers

@@ -3,18 +3,24 @@
 Ids are compared in compact form (no spaces, dots or dashes) and are looked for both in
 the extracted fields and anywhere in the text, since a footer may print them without a
 label. Names are compared without case, punctuation and legal form, exactly first and
-then with difflib's ratio, against the supplier's name and its aliases.
+then by similarity (rapidfuzz's Indel ratio), against the supplier's name and aliases.
+
+Once the supplier is known, its master data pins what never changes (tax id, IBAN,
+currency) and its optional template (anchors, its own labels, value patterns, payment
+terms) reads what generic extraction might miss. Generic extraction needs no template.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
-from ocr.fields import LEGAL_FORM_RX
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from rapidfuzz.distance import Indel, Levenshtein
+
+from ocr.fields import LEGAL_FORM_RX, Label
 from ocr.normalize import compact, fold
 
 NAME_RATIO = 0.88
@@ -28,6 +34,8 @@ class SupplierLike(Protocol):
     tax_id: str | None
     iban: str | None
     aliases: list[str]
+    currency: str | None
+    template: SupplierTemplate | None
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ def match_supplier(
                 continue
             if known == wanted:
                 return SupplierMatch(s, 0.95, "name")
-            ratio = difflib.SequenceMatcher(None, known, wanted).ratio()
+            ratio = Indel.normalized_similarity(known, wanted)
             if ratio >= NAME_RATIO and (best is None or ratio > best[0]):
                 best = (ratio, s)
     if best:
@@ -94,3 +102,141 @@ def match_supplier(
             if len(known) >= 5 and known != buyer and f" {known} " in words:
                 return SupplierMatch(s, 0.85, "name")
     return None
+
+
+# ---------------------------------------------------------------- master data and templates
+
+TemplateField = Literal[
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "subtotal",
+    "tax_amount",
+    "total",
+    "payment_reference",
+    "buyer_name",
+]
+_KIND = {
+    "invoice_number": "id",
+    "invoice_date": "date",
+    "due_date": "date",
+    "subtotal": "amount",
+    "tax_amount": "amount",
+    "total": "amount",
+    "payment_reference": "ref",
+    "buyer_name": "text",
+}
+TEMPLATE_WEIGHT = 1.2  # a supplier's own label beats every generic one
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+class FieldAnchor(BaseModel):
+    """Where one field is on this supplier's invoices: the label it follows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str  # regular expression, case-insensitive, of the printed label
+    pattern: str | None = None  # regular expression the value must match in full
+
+    @field_validator("label", "pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        return value if value is None else _regex(value)
+
+
+class SupplierTemplate(BaseModel):
+    """A supplier's own layout: anchors that recognise it, labels, and fixed values.
+
+    The template applies to a document only when every anchor phrase appears in it
+    (case and spacing ignored), so a supplier who changes their layout falls back to
+    generic extraction instead of being read wrongly.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    anchors: list[str] = Field(min_length=1)
+    fields: dict[TemplateField, FieldAnchor] = Field(default_factory=dict)
+    currency: str | None = None  # pinned: every invoice of this supplier is in it
+    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+
+    def applies_to(self, text: str) -> bool:
+        flat = compact(fold(text)).casefold()
+        return all(compact(fold(a)).casefold() in flat for a in self.anchors)
+
+    def labels(self) -> list[Label]:
+        return [
+            Label(name, re.compile(anchor.label, re.IGNORECASE), TEMPLATE_WEIGHT, _KIND[name])
+            for name, anchor in self.fields.items()
+        ]
+
+    def pattern_reasons(self, inv: object, supplier_name: str) -> list[str]:
+        out = []
+        for name, anchor in self.fields.items():
+            value = getattr(inv, name, None)
+            if (
+                anchor.pattern
+                and value is not None
+                and not re.fullmatch(anchor.pattern, str(value))
+            ):
+                out.append(
+                    f"{name.replace('_', ' ')} {value!s} does not have the form {supplier_name} "
+                    f"uses ({anchor.pattern}): check it against the document"
+                )
+        return out
+
+
+OCR_SLIP = 2  # characters an OCR misread of a long id may differ by
+
+
+def pin_master_data(
+    inv: object, supplier: SupplierLike, confidence: dict[str, float], method: str
+) -> list[str]:
+    """Bring the invoice in line with the supplier master data; the reasons it can't be.
+
+    A value the document does not show is taken from the master data. A value that
+    differs from it by an OCR slip (one or two characters of a scanned id) is the master
+    value misread, and is corrected. Any other difference is for a person: a changed
+    bank account on an invoice is the classic payment-diversion fraud.
+    """
+    reasons = []
+    for name, known, label in (
+        ("supplier_tax_id", getattr(supplier, "tax_id", None), "tax id"),
+        ("supplier_iban", getattr(supplier, "iban", None), "bank account (IBAN)"),
+    ):
+        if not known:
+            continue
+        read = getattr(inv, name)
+        if read is None:
+            setattr(inv, name, compact(known))
+            confidence[name] = confidence.get("supplier_id", 0.9)
+            continue
+        if compact(read) == compact(known):
+            continue
+        slip = Levenshtein.distance(compact(read), compact(known))
+        if method != "text" and slip <= OCR_SLIP and len(compact(known)) >= 8:
+            setattr(inv, name, compact(known))
+            confidence[name] = min(confidence.get("supplier_id", 0.9), 0.9)
+            continue
+        reasons.append(
+            f"{label} {read} on the invoice differs from {compact(known)} in the supplier "
+            f"master data of {supplier.name}"
+            + (": confirm with the supplier before paying" if name == "supplier_iban" else "")
+        )
+    template = getattr(supplier, "template", None)
+    if template is not None and template.currency:
+        if inv.currency is None:
+            inv.currency = template.currency
+            confidence["currency"] = 0.95
+        elif inv.currency != template.currency:
+            reasons.append(
+                f"currency {inv.currency} differs from {template.currency}, the currency "
+                f"{supplier.name} always invoices in"
+            )
+    return reasons

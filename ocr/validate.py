@@ -8,10 +8,16 @@ not an invoice at all (a letter, a delivery note) and is quarantined instead.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
-from ocr.chinese import looks_like_uscc, uscc_is_valid
-from ocr.model import ExtractedInvoice
+from closeflow.money import CENT, round_money
+from ocr.chinese import (
+    check_code_problem,
+    invoice_code_problem,
+    looks_like_uscc,
+    uscc_is_valid,
+)
+from ocr.model import ExtractedInvoice, TaxBreakdown
 from ocr.normalize import ISO_CURRENCIES, iban_is_valid
 
 DEFAULT_MIN_CONFIDENCE = 0.6
@@ -32,6 +38,8 @@ FIELD_NAMES = {
     "payment_reference": "payment reference",
     "supplier_iban": "supplier IBAN",
     "supplier_id": "supplier",
+    "invoice_code": "发票代码 (invoice code)",
+    "check_code": "校验码 (check code)",
 }
 
 # Fields a posting or a payment depends on; a doubtful buyer name changes neither.
@@ -57,6 +65,156 @@ def not_an_invoice(inv: ExtractedInvoice, first_words: str) -> str | None:
     return None
 
 
+def tax_breakdown(
+    inv: ExtractedInvoice, rate: Decimal | None = None, base: Decimal | None = None
+) -> list[TaxBreakdown]:
+    """Net (and tax, where one amount is charged at one rate) per tax rate.
+
+    From the items' rates; else from the one `rate` printed beside the tax amount, on the
+    `base` that line prints ("Tax 15% on 112.90"), the rest of the net being untaxed.
+    Empty when the rates are not known.
+    """
+    items = inv.line_items
+    if items and all(i.tax_rate is not None for i in items):
+        nets: dict[Decimal, Decimal] = {}
+        for i in items:
+            nets[i.tax_rate] = nets.get(i.tax_rate, Decimal(0)) + abs(i.amount)
+        if len(nets) == 1:
+            (only,) = nets
+            return [TaxBreakdown(rate=only, net=nets[only], tax=inv.tax_amount)]
+        return [TaxBreakdown(rate=r, net=n) for r, n in sorted(nets.items(), reverse=True)]
+    if rate is None or inv.subtotal is None:
+        return []
+    if base is None or base >= inv.subtotal:
+        return [TaxBreakdown(rate=rate, net=inv.subtotal, tax=inv.tax_amount)]
+    return [
+        TaxBreakdown(rate=rate, net=base, tax=inv.tax_amount),
+        TaxBreakdown(rate=Decimal(0), net=inv.subtotal - base, tax=Decimal("0.00")),
+    ]
+
+
+# Rounding per line moves the tax by up to half a cent a line; with no item table the
+# number of lines is unknown and up to ten are allowed for.
+HALF_CENT = Decimal("0.005")
+UNKNOWN_LINES = 10
+
+
+def tax_rate_reasons(inv: ExtractedInvoice) -> list[str]:
+    """The tax amount must be rate x net, within the rounding of the lines."""
+    if inv.tax_amount is None or not inv.tax_breakdown:
+        return []
+    expected = sum((b.net * b.rate for b in inv.tax_breakdown), Decimal(0))
+    lines = len(inv.line_items) or UNKNOWN_LINES
+    tolerance = max(CENT, (HALF_CENT * lines).quantize(CENT, ROUND_CEILING))
+    if abs(expected - inv.tax_amount) <= tolerance:
+        return []
+    rates = " and ".join(
+        f"{(b.rate * 100).normalize():f} % of {_money(b.net)}" for b in inv.tax_breakdown
+    )
+    return [
+        f"tax {_money(inv.tax_amount)} is not {rates} (that is {_money(round_money(expected))})"
+    ]
+
+
+# ---------------------------------------------------------------- Chinese VAT invoices
+
+
+def is_chinese_vat(inv: ExtractedInvoice) -> bool:
+    """A 增值税专用发票 or 普通发票: titled so, or printing a 发票代码."""
+    return inv.invoice_kind is not None or inv.invoice_code is not None
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f} %"
+
+
+def _price_tolerance(quantity: Decimal, price: Decimal) -> Decimal:
+    """How far 数量 x 单价 may be from 金额 when 单价 is printed rounded to its decimals."""
+    places = max(-price.as_tuple().exponent, 0)
+    return max(CENT, abs(quantity) * Decimal(5).scaleb(-places - 1))
+
+
+def chinese_line_reasons(inv: ExtractedInvoice) -> list[str]:
+    """Each line's 税额 is its 金额 x 税率 within a cent, and its 金额 is 数量 x 单价 (within
+    the rounding of 单价); the lines add up to 合计. Sums are compared without sign: a
+    red-letter invoice (红字发票) prints its lines negative."""
+    reasons = []
+    items = inv.line_items
+    for item in items:
+        n = item.line_no
+        if item.quantity is not None and item.unit_price is not None:
+            product = item.quantity * item.unit_price
+            if abs(product - item.amount) > _price_tolerance(item.quantity, item.unit_price):
+                reasons.append(
+                    f"line {n}: 金额 {_money(item.amount)} is not 数量 {item.quantity:f} x "
+                    f"单价 {item.unit_price:f} = {_money(round_money(product))}"
+                )
+        if item.tax_rate is None or item.tax_amount is None:
+            missing = "税率 (tax rate)" if item.tax_rate is None else "税额 (tax amount)"
+            reasons.append(f"line {n}: {missing} not read")
+            continue
+        expected = item.amount * item.tax_rate
+        if abs(item.tax_amount - expected) > CENT:
+            reasons.append(
+                f"line {n}: 税额 {_money(item.tax_amount)} is not 金额 {_money(item.amount)} x "
+                f"{_percent(item.tax_rate)} = {_money(round_money(expected))}"
+            )
+    if items and inv.subtotal is not None:
+        amounts = abs(sum((i.amount for i in items), Decimal(0)))
+        if amounts != abs(inv.subtotal):
+            reasons.append(
+                f"the lines' 金额 add up to {_money(amounts)}, not to 合计 {_money(inv.subtotal)}"
+            )
+    if items and inv.tax_amount is not None and all(i.tax_amount is not None for i in items):
+        taxes = abs(sum((i.tax_amount for i in items), Decimal(0)))
+        if taxes != abs(inv.tax_amount):
+            reasons.append(
+                f"the lines' 税额 add up to {_money(taxes)}, not to 合计 税额 "
+                f"{_money(inv.tax_amount)}"
+            )
+    return reasons
+
+
+def chinese_total_reasons(inv: ExtractedInvoice) -> list[str]:
+    """合计 金额 + 合计 税额 = 价税合计 (小写), to the fen."""
+    if inv.subtotal is None or inv.tax_amount is None or inv.total is None:
+        return []
+    if inv.subtotal + inv.tax_amount == inv.total:
+        return []
+    return [
+        f"合计 金额 {_money(inv.subtotal)} + 税额 {_money(inv.tax_amount)} is not 价税合计 "
+        f"{_money(inv.total)}"
+    ]
+
+
+def chinese_code_reasons(inv: ExtractedInvoice) -> list[str]:
+    """发票代码 and 校验码 are plausible; a paper-form invoice (8-digit 发票号码) has a
+    发票代码, and a 普通发票 a 校验码. A fully digital one (20-digit 号码) has neither."""
+    reasons = []
+    paper_form = inv.invoice_number is not None and len(inv.invoice_number) == 8
+    if inv.invoice_code is not None:
+        problem = invoice_code_problem(inv.invoice_code, inv.invoice_date)
+        if problem:
+            reasons.append(
+                f"发票代码 (invoice code) {inv.invoice_code} {problem}: probably misread"
+            )
+    elif paper_form:
+        reasons.append("发票代码 (invoice code) not found")
+    if inv.check_code is not None:
+        problem = check_code_problem(inv.check_code)
+        if problem:
+            reasons.append(f"校验码 (check code) {inv.check_code} {problem}: probably misread")
+    elif paper_form and inv.invoice_kind == "vat_ordinary":
+        reasons.append("校验码 (check code) not found on the 增值税普通发票")
+    return reasons
+
+
+def chinese_vat_reasons(inv: ExtractedInvoice) -> list[str]:
+    if not is_chinese_vat(inv):
+        return []
+    return chinese_code_reasons(inv) + chinese_total_reasons(inv) + chinese_line_reasons(inv)
+
+
 def review_reasons(
     inv: ExtractedInvoice,
     *,
@@ -74,7 +232,7 @@ def review_reasons(
     if inv.total is None:
         reasons.append("total amount not found")
     if inv.subtotal is not None and inv.tax_amount is not None and inv.total is not None:
-        if inv.subtotal + inv.tax_amount != inv.total:
+        if inv.subtotal + inv.tax_amount != inv.total and not is_chinese_vat(inv):
             reasons.append(
                 f"net {_money(inv.subtotal)} + tax {_money(inv.tax_amount)} does not equal "
                 f"total {_money(inv.total)}"
@@ -117,6 +275,8 @@ def review_reasons(
             f"amount in words ({_money(amount_in_words)}) does not equal the total in figures "
             f"({_money(inv.total)})"
         )
+    reasons += tax_rate_reasons(inv)
+    reasons += chinese_vat_reasons(inv)  # the net + tax = total check in their words
     for name, conf in sorted(inv.field_confidence.items()):
         if name in CONFIDENCE_CHECKED and conf < min_confidence and getattr(inv, name) is not None:
             reasons.append(

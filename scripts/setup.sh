@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-osd fonts-dejavu-core fonts-wqy-zenhei"
+APT_PACKAGES="tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-spa tesseract-ocr-osd fonts-dejavu-core fonts-wqy-zenhei"
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
@@ -16,7 +16,9 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-tesseract --list-langs 2>/dev/null | grep -qx chi_sim || { echo "setup: tesseract chi_sim missing" >&2; exit 1; }
+for lang in chi_sim deu fra nld spa; do
+  tesseract --list-langs 2>/dev/null | grep -qx "$lang" || { echo "setup: tesseract $lang missing" >&2; exit 1; }
+done
 
 if ! command -v uv >/dev/null 2>&1; then
   echo "setup: installing uv"

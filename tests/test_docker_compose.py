@@ -68,7 +68,8 @@ def test_closeflow_settings_named_in_compose_are_the_ones_the_code_reads(compose
 
 def test_image_installs_tesseract_languages_and_the_lock(compose):
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for pkg in ("tesseract-ocr-eng", "tesseract-ocr-chi-sim"):
+    for lang in ("eng", "chi-sim", "deu", "fra", "nld", "spa"):
+        pkg = f"tesseract-ocr-{lang}"
         assert pkg in dockerfile
     assert "uv sync --frozen" in dockerfile
     for path in ("dags", "plugins", "ocr", "dbt_project"):

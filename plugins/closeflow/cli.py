@@ -4,6 +4,7 @@ closeflow sample generate --home var --months 1
 closeflow ocr extract FILE... --json
 closeflow bank parse FILE --json
 closeflow post --invoices I.parquet --lines L.parquet --rules R.yml --out DIR
+closeflow rules test --rules R.yml --invoices I.parquet [--lines L.parquet] [--against CUR.yml]
 closeflow reconcile --bank-lines B.parquet --open-items O.parquet --out DIR
 closeflow run --date 2026-01-05 | --period 2026-01      (outside Airflow)
 closeflow airflow nights --from 2026-01-01 --to 2026-01-31   (real DAG runs)
@@ -60,19 +61,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ocr_extract(args: argparse.Namespace) -> int:
-    from ocr.extract import extract_file
+    from ocr.extract import extract_files
+    from ocr.validate import DEFAULT_MIN_CONFIDENCE
 
-    suppliers = None
+    suppliers, min_confidence = None, DEFAULT_MIN_CONFIDENCE
     if args.company:
         from closeflow.config import CompanyConfig
 
-        suppliers = CompanyConfig(args.company).suppliers
+        company = CompanyConfig(args.company)
+        suppliers, min_confidence = company.suppliers, company.company.ocr_min_confidence
+    if args.min_confidence is not None:
+        min_confidence = args.min_confidence
     with _progress() as bar:
         task = bar.add_task("extracting", total=len(args.files))
-        docs = []
-        for f in args.files:
-            docs.append(extract_file(f, suppliers=suppliers))
-            bar.advance(task)
+        docs = extract_files(
+            args.files,
+            suppliers,
+            workers=args.workers,
+            on_done=lambda _: bar.advance(task),
+            min_confidence=min_confidence,
+        )
     for d in docs:
         print(json.dumps(d.to_json(), ensure_ascii=False))
     return 0
@@ -93,6 +101,7 @@ def cmd_bank_parse(args: argparse.Namespace) -> int:
 def cmd_post(args: argparse.Namespace) -> int:
     from closeflow.config import CompanyConfig, FxRates
     from closeflow.posting import load_rules, post_invoices
+    from closeflow.posting.engine import read_batch
     from closeflow.schemas import JOURNAL_LINES, REVIEW_QUEUE
     from closeflow.warehouse import conform
 
@@ -100,17 +109,45 @@ def cmd_post(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules, accounts=company.chart.codes() if company else None)
     fx = company.fx if company else FxRates.load(args.fx_rates) if args.fx_rates else FxRates({})
     ccy = company.company.functional_currency if company else args.currency
-    invoices = pq.read_table(args.invoices).to_pylist()
-    lines = pq.read_table(args.lines).to_pylist() if args.lines else []
-    result = post_invoices(invoices, lines, rules, fx, ccy, run_id=args.run_id)
+    invoices, lines = read_batch(args.invoices, args.lines)
+    closed = company.company.closed_through if company else None
+    result = post_invoices(invoices, lines, rules, fx, ccy, args.run_id, closed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(conform(result.journal_lines, JOURNAL_LINES), out / "journal_lines.parquet")
+    pq.write_table(conform(result.journal, JOURNAL_LINES), out / "journal_lines.parquet")
     pq.write_table(conform(result.review, REVIEW_QUEUE), out / "review_queue.parquet")
     print(
-        f"{len(invoices)} invoices read, {len(result.posted)} posted "
-        f"({len(result.journal_lines)} journal lines), {len(result.review)} to review"
+        f"{invoices.num_rows} invoices read, {len(result.posted_ids)} posted "
+        f"({result.journal.num_rows} journal lines), {len(result.review)} to review"
     )
+    return 0
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    """A dry run of a rules file over invoices: which rule fires, the entry, the changes."""
+    from closeflow.config import CompanyConfig, FxRates
+    from closeflow.posting import load_rules
+    from closeflow.posting.engine import read_batch
+    from closeflow.posting.preview import dry_run
+
+    company = CompanyConfig(args.company) if args.company else None
+    accounts = company.chart.codes() if company else None
+    rules = load_rules(args.rules, accounts=accounts)
+    against = load_rules(args.against, accounts=accounts) if args.against else None
+    fx = company.fx if company else FxRates.load(args.fx_rates) if args.fx_rates else FxRates({})
+    ccy = company.company.functional_currency if company else args.currency
+    invoices, lines = read_batch(args.invoices, args.lines)
+    text, _ = dry_run(
+        rules,
+        invoices,
+        lines,
+        fx,
+        ccy,
+        against=against,
+        closed_through=company.company.closed_through if company else None,
+        only_changes=args.only_changes,
+    )
+    sys.stdout.write(text)
     return 0
 
 
@@ -238,7 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     e = o.add_parser("extract", help="extract invoices from files")
     e.add_argument("files", nargs="+")
     e.add_argument("--json", action="store_true", help="one JSON object per file (default)")
-    e.add_argument("--company", help="company folder, to identify suppliers")
+    e.add_argument("--company", help="company folder: suppliers, templates, review threshold")
+    e.add_argument(
+        "--min-confidence",
+        type=float,
+        help="fields read with less confidence need review (default: company.yml's "
+        "ocr_min_confidence, else 0.6)",
+    )
+    e.add_argument("--workers", type=int, help="files read at once (default: one per core)")
     e.set_defaults(func=cmd_ocr_extract)
 
     b = sub.add_parser("bank", help="bank statements").add_subparsers(dest="what", required=True)
@@ -257,6 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
     po.add_argument("--currency", default="EUR", help="functional currency")
     po.add_argument("--run-id", default="post:cli")
     po.set_defaults(func=cmd_post)
+
+    ru = sub.add_parser("rules", help="posting rules").add_subparsers(dest="what", required=True)
+    rt = ru.add_parser("test", help="dry run: which rule fires, the entry, the changes")
+    rt.add_argument("--rules", required=True, help="the rules file to try")
+    rt.add_argument("--invoices", required=True)
+    rt.add_argument("--lines")
+    rt.add_argument("--against", help="the current rules file: show what would change")
+    rt.add_argument("--company", help="company folder (chart of accounts, FX rates)")
+    rt.add_argument("--fx-rates")
+    rt.add_argument("--currency", default="EUR", help="functional currency")
+    rt.add_argument("--only-changes", action="store_true", help="only invoices that change")
+    rt.set_defaults(func=cmd_rules_test)
 
     r = sub.add_parser("reconcile", help="match bank lines to open items")
     r.add_argument("--bank-lines", required=True)

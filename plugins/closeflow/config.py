@@ -16,6 +16,9 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ocr.suppliers import SupplierTemplate
+from ocr.validate import DEFAULT_MIN_CONFIDENCE
+
 M = TypeVar("M", bound=BaseModel)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
@@ -61,6 +64,39 @@ def read_yaml(path: Path | str) -> tuple[object, dict[tuple, int]]:
     return data, (_node_lines(node) if node is not None else {})
 
 
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names (aliases) of the model found at `loc[:-1]` inside `model`."""
+    import typing
+
+    tp: object = model
+    for part in loc[:-1]:
+        for _ in range(4):  # unwrap Optional / Union / list / dict down to the next model
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                break
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            origin = typing.get_origin(tp)
+            if origin is dict and isinstance(part, str):
+                tp = args[-1]
+                break
+            if origin is list and isinstance(part, int):
+                tp = args[0]
+                break
+            if not args:
+                return []
+            tp = next((a for a in args if typing.get_origin(a) in (list, dict)), args[0])
+        if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
+            fields = {(f.alias or n): f for n, f in tp.model_fields.items()}
+            if part not in fields:
+                return []
+            tp = fields[part].annotation
+    while not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if not args:
+            return []
+        tp = args[0]
+    return [f.alias or n for n, f in tp.model_fields.items()]
+
+
 def load_model(path: Path | str, model: type[M], data: object = None) -> M:
     """Load `path` (or already-read `data`) into `model`, errors pointing at the line."""
     if data is None:
@@ -88,9 +124,12 @@ def load_model(path: Path | str, model: type[M], data: object = None) -> M:
                 if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]
             ]
             close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
+            if not close:  # an optional field mistyped: compare with the model's own fields
+                close = difflib.get_close_matches(str(loc[-1]), _fields_at(model, loc), n=1)
             fix = f"did you mean {close[0]!r}?" if close else "remove or rename the unknown field"
             raise ConfigError(path, line, f"unknown field {field!r}", fix) from exc
-        raise ConfigError(path, line, f"{field}: {err['msg']}", fix) from exc
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(path, line, f"{field}: {msg}", fix) from exc
 
 
 class Strict(BaseModel):
@@ -130,6 +169,7 @@ class Supplier(Strict):
     language: str = "en"
     country: str | None = None
     aliases: list[str] = Field(default_factory=list)
+    template: SupplierTemplate | None = None  # optional: anchors, own labels, fixed values
 
 
 class Suppliers(Strict):
@@ -159,6 +199,8 @@ class Company(Strict):
         default_factory=lambda: ["bank charges", "bank fee", "kontoführungsgebühr", "entgelt"]
     )
     report_recipients: list[str] = Field(default_factory=list)
+    # an OCR'd field read with less confidence than this sends the invoice to review
+    ocr_min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0, le=1)
     chart_of_accounts: str = "chart_of_accounts.yml"
     suppliers: str = "suppliers.yml"
     posting_rules: str = "posting_rules.yml"
@@ -192,6 +234,10 @@ class FxRates:
                         path, n, f"cannot read rate row {row.strip()!r}", "YYYY-MM-DD,CCY,0.123"
                     ) from exc
         return cls(rates)
+
+    def items(self) -> list[tuple[str, dt.date, Decimal]]:
+        """Every (currency, date, rate), sorted: the table the posting engine joins."""
+        return sorted((c, d, r) for (c, d), r in self._rates.items())
 
     def rate(self, currency: str, on: dt.date, functional: str) -> Decimal | None:
         """The rate on `on`, or the latest before it within 7 days; None if unknown."""

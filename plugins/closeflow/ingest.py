@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import shutil
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+
+import pyarrow as pa
 
 from closeflow.review import review_item
 from closeflow.runtime import (
@@ -28,6 +29,7 @@ from closeflow.runtime import (
     period_of,
     received_at,
 )
+from closeflow.schemas import QUANTITY, UNIT_PRICE
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +58,13 @@ def make_batches(paths: list[str], size: int = 25) -> list[list[str]]:
 
 def extract_batch(rt: Runtime, window: Window, batch_no: int, paths: list[str]) -> str:
     """Extract one batch of files; write the results as JSON lines; return that file."""
-    from ocr.extract import extract_file
+    from ocr.extract import extract_files
 
-    suppliers = rt.company.suppliers
-    workers = max(1, min(len(paths), os.cpu_count() or 1))
-    # tesseract runs as a child process per file: threads keep one per core busy.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda p: extract_file(p, suppliers=suppliers), paths))
+    results = extract_files(
+        paths,
+        rt.company.suppliers,
+        min_confidence=rt.company.company.ocr_min_confidence,
+    )
     out = rt.staging / STEP / window.key / f"batch-{batch_no:04d}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as fh:
@@ -83,14 +85,32 @@ def _archive(rt: Runtime, src: Path, sha: str) -> None:
         shutil.copy2(src, dest)
 
 
-def _dec(v: str | None):
-    from decimal import Decimal
-
+def _dec(v: str | None) -> Decimal | None:
     return None if v is None else Decimal(v)
+
+
+def _printed(v: str | None, dtype: pa.Decimal128Type) -> Decimal | None:
+    """A printed quantity or unit price at the contract's scale (half up past 8 or 12
+    decimals, which no invoice prints), so an odd print can never fail the load."""
+    if v is None:
+        return None
+    return Decimal(v).quantize(Decimal(1).scaleb(-dtype.scale), rounding=ROUND_HALF_UP)
 
 
 def _date(v: str | None) -> dt.date | None:
     return None if v is None else dt.date.fromisoformat(v)
+
+
+def _check_every_file_read(rt: Runtime, window: Window, read: list[str]) -> None:
+    """Files in = files read, one result each: else fail loudly, naming the files."""
+    received = scan_inbox(rt, window)
+    missing = sorted(set(received) - set(read))
+    twice = sorted(f for f, n in Counter(read).items() if n > 1)
+    if missing or twice or len(read) != len(received):
+        raise RuntimeError(
+            f"count check failed for {window.key}: {len(received)} files received, "
+            f"{len(read)} results; not read: {missing[:5]}; read twice: {twice[:5]}"
+        )
 
 
 @holds_connection
@@ -107,7 +127,8 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
 
     # What earlier windows already hold, for duplicate detection.
     prior = wh.query(
-        f"SELECT m.file_sha256, m.source_uri, m.received_at, i.supplier_id, i.invoice_number "
+        f"SELECT m.file_sha256, m.source_uri, m.received_at, i.supplier_id, i.invoice_number, "
+        f"i.invoice_code "
         f"FROM {raw}.file_manifest m LEFT JOIN {raw}.invoices i ON i.invoice_id = m.file_sha256 "
         f"WHERE m.run_id <> :run AND m.status IN ('extracted', 'needs_review') "
         f"AND m.received_at < :start",
@@ -119,15 +140,28 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
         for r in prior
         if r["supplier_id"] and r["invoice_number"]
     }
+    # 发票代码 + 发票号码 identify a Chinese VAT invoice nationally, whoever the supplier is
+    seen_code = {
+        (r["invoice_code"], r["invoice_number"]): r["source_uri"]
+        for r in prior
+        if r["invoice_code"] and r["invoice_number"]
+    }
 
     manifest, invoices, lines, review = [], [], [], []
     for d in docs:
         sha, src = d["file_sha256"], Path(d["file"])
         status, reasons = d["status"], list(d["review_reasons"])
         key = (d.get("supplier_id"), d.get("invoice_number"))
+        code = (d.get("invoice_code"), d.get("invoice_number"))
         if status in ("extracted", "needs_review"):
             if sha in seen_sha:
                 status, reasons = "duplicate", [f"same file content as {seen_sha[sha]}"]
+            elif all(code) and code in seen_code:
+                status = "duplicate"
+                reasons = [
+                    f"VAT invoice 发票代码 {code[0]} 发票号码 {code[1]} already arrived as "
+                    f"{seen_code[code]}"
+                ]
             elif all(key) and key in seen_number:
                 status = "duplicate"
                 reasons = [
@@ -156,6 +190,8 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
         seen_sha[sha] = str(src)
         if all(key):
             seen_number[key] = str(src)
+        if all(code):
+            seen_code[code] = str(src)
         inv_date = _date(d.get("invoice_date"))
         invoices.append(
             {
@@ -174,6 +210,10 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
                         "payment_reference",
                         "supplier_iban",
                         "extraction_method",
+                        "language",
+                        "invoice_kind",
+                        "invoice_code",
+                        "check_code",
                     )
                 },
                 "invoice_date": inv_date,
@@ -192,19 +232,20 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
                     "invoice_id": sha,
                     "line_no": li["line_no"],
                     "description": li["description"],
-                    "quantity": _dec(li.get("quantity")),
-                    "unit_price": _dec(li.get("unit_price")),
+                    "quantity": _printed(li.get("quantity"), QUANTITY),
+                    "unit_price": _printed(li.get("unit_price"), UNIT_PRICE),
                     "amount": _dec(li["amount"]),
                     "tax_rate": _dec(li.get("tax_rate")),
                     "tax_amount": _dec(li.get("tax_amount")),
+                    "unit": li.get("unit"),
+                    "spec": li.get("spec"),
                 }
             )
     for m in manifest:
         m["received_at"] = dt.datetime.fromisoformat(m["received_at"])
 
     counts = Counter(m["status"] for m in manifest)
-    if sum(counts.values()) != len(docs):
-        raise RuntimeError(f"count check failed for {window.key}: {len(docs)} files in, {counts}")
+    _check_every_file_read(rt, window, [d["file"] for d in docs])
 
     with wh.transaction() as t:
         mine = f"invoice_id IN (SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :run)"

@@ -119,8 +119,8 @@ def post(rt: Runtime, window: Window) -> StepSummary:
         f"ON m.file_sha256 = i.invoice_id AND m.run_id = :ingest AND m.status = i.status "
         f"WHERE i.status = 'extracted'",
         params,
-    ).to_pylist()
-    lines = rt.warehouse.read_table("invoice_lines", f"invoice_id IN ({mine})", params).to_pylist()
+    )
+    lines = rt.warehouse.read_table("invoice_lines", f"invoice_id IN ({mine})", params)
     result = post_invoices(
         invoices,
         lines,
@@ -131,15 +131,15 @@ def post(rt: Runtime, window: Window) -> StepSummary:
         cfg.company.closed_through,
     )
     with rt.warehouse.transaction() as t:
-        t.replace("journal_lines", result.journal_lines, "run_id = :r", {"r": run_key})
+        t.replace("journal_lines", result.journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", result.review, "created_run_id = :r", {"r": run_key})
     summary = StepSummary(
         "post",
         window.key,
         {
-            "invoices read": len(invoices),
-            "invoices posted": len(result.posted),
-            "journal lines": len(result.journal_lines),
+            "invoices read": invoices.num_rows,
+            "invoices posted": len(result.posted_ids),
+            "journal lines": result.journal.num_rows,
             "to review": len(result.review),
             "rules version": rules.content_hash,
         },

@@ -12,6 +12,10 @@ import pyarrow as pa
 MONEY = pa.decimal128(18, 2)
 RATE = pa.decimal128(18, 6)
 TS = pa.timestamp("us", tz="UTC")
+# Invoice lines print quantities and unit prices with more decimals than money has
+# (a Chinese VAT invoice's 单价 7.079646017699): kept as printed, never rounded to cents.
+QUANTITY = pa.decimal128(24, 8)
+UNIT_PRICE = pa.decimal128(30, 12)
 
 FILE_STATUSES = ("extracted", "needs_review", "quarantined", "duplicate")
 SOURCE_TYPES = ("invoice", "payment", "bank_fee", "fx_difference", "manual", "adjustment")
@@ -52,6 +56,10 @@ INVOICES = pa.schema(
         ("field_confidence", pa.string()),  # JSON object: field -> confidence in [0, 1]
         ("status", pa.string()),
         ("period", pa.string()),
+        ("language", pa.string()),  # en, de, fr, nl, es, zh: detected per document
+        ("invoice_kind", pa.string()),  # Chinese VAT: vat_special (专用) | vat_ordinary (普通)
+        ("invoice_code", pa.string()),  # Chinese VAT: 发票代码
+        ("check_code", pa.string()),  # Chinese VAT: 校验码
     ]
 )
 
@@ -60,11 +68,13 @@ INVOICE_LINES = pa.schema(
         ("invoice_id", pa.string()),
         ("line_no", pa.int32()),
         ("description", pa.string()),
-        ("quantity", pa.decimal128(18, 4)),
-        ("unit_price", MONEY),
+        ("quantity", QUANTITY),
+        ("unit_price", UNIT_PRICE),
         ("amount", MONEY),
         ("tax_rate", RATE),
         ("tax_amount", MONEY),
+        ("unit", pa.string()),  # unit of measure (单位)
+        ("spec", pa.string()),  # specification / model (规格型号)
     ]
 )
 

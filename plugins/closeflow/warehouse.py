@@ -208,12 +208,26 @@ class Warehouse:
         return table.column(0)[0].as_py() if table.num_rows else None
 
     def create_tables(self) -> None:
-        """Create the `raw` schema and every contracted table if missing."""
+        """Create the `raw` schema and every contracted table if missing, and add the
+        columns a newer contract has to a table an older closeflow created."""
         with self.transaction() as txn:
             txn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             for name, schema in TABLES.items():
                 cols = ", ".join(f"{f.name} {sql_type(f.type, self.dialect)}" for f in schema)
                 txn.execute(f"CREATE TABLE IF NOT EXISTS {self.schema}.{name} ({cols})")
+            have = txn.query(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = :schema",
+                {"schema": self.schema},
+            ).to_pylist()
+            existing = {(r["table_name"], r["column_name"]) for r in have}
+            for name, schema in TABLES.items():
+                for f in schema:
+                    if (name, f.name) not in existing:
+                        txn.execute(
+                            f"ALTER TABLE {self.schema}.{name} "
+                            f"ADD COLUMN {f.name} {sql_type(f.type, self.dialect)}"
+                        )
 
     def read_table(
         self, table: str, where: str = "TRUE", params: Mapping | None = None

@@ -26,6 +26,17 @@ def test_ocr_extract_prints_one_json_object_per_file(capsys):
         assert Decimal(doc["total"]) == Decimal(str(expected["amount"]))
 
 
+def test_ocr_extract_review_threshold_from_the_command_line(capsys):
+    oyo = str(SHARED / "invoices" / "oyo.pdf")
+    # a text layer is read with confidence 0.99: a stricter threshold sends it to review
+    assert main(["ocr", "extract", oyo, "--min-confidence", "0.995", "--workers", "1"]) == 0
+    (doc,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert doc["status"] == "needs_review"
+    assert "total read with low confidence (0.99): check it against the document" in (
+        doc["review_reasons"]
+    )
+
+
 def test_bank_parse_json_and_error_with_file_and_line(capsys):
     camt = SHARED / "bank" / "camt"
     assert main(["bank", "parse", str(camt / "camt053_no_namespace.xml"), "--json"]) == 0

@@ -63,3 +63,15 @@ def test_fx_rates_bad_row_names_line(tmp_path):
     with pytest.raises(ConfigError) as exc:
         FxRates.load(path)
     assert f"{path}:3" in str(exc.value)
+
+
+def test_ocr_review_threshold_is_validated_with_its_line(tmp_path):
+    from closeflow.config import Company, load_model
+
+    path = tmp_path / "company.yml"
+    path.write_text('name: "Demo"\nocr_min_confidence: 0.8\n')
+    assert load_model(path, Company).ocr_min_confidence == 0.8
+    path.write_text('name: "Demo"\nfunctional_currency: "EUR"\nocr_min_confidence: 1.5\n')
+    with pytest.raises(ConfigError) as exc:
+        load_model(path, Company)
+    assert str(exc.value).startswith(f"{path}:3: ocr_min_confidence: Input should be less")

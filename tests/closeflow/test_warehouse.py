@@ -77,3 +77,51 @@ def test_failed_transaction_loses_nothing_already_written(warehouse):
         t.execute("DELETE FROM raw.journal_lines")
         raise RuntimeError("step failed half way")
     assert warehouse.scalar("SELECT count(*) FROM raw.journal_lines") == 2
+
+
+def test_an_older_table_gets_the_new_columns_and_printed_prices_stay_exact(warehouse):
+    with warehouse.transaction() as t:
+        t.execute("DROP TABLE raw.invoice_lines")
+        t.execute(  # the contract before unit, spec and the wider quantity / price
+            "CREATE TABLE raw.invoice_lines (invoice_id TEXT, line_no INTEGER, "
+            "description TEXT, quantity DECIMAL(18,4), unit_price DECIMAL(18,2), "
+            "amount DECIMAL(18,2), tax_rate DECIMAL(18,6), tax_amount DECIMAL(18,2))"
+        )
+    warehouse.create_tables()
+    cols = (
+        warehouse.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = 'invoice_lines' ORDER BY ordinal_position"
+        )
+        .column(0)
+        .to_pylist()
+    )
+    assert cols[-2:] == ["unit", "spec"]
+    warehouse.create_tables()  # idempotent: nothing more to add
+    assert (
+        cols
+        == warehouse.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = 'invoice_lines' ORDER BY ordinal_position"
+        )
+        .column(0)
+        .to_pylist()
+    )
+    with warehouse.transaction() as t:
+        t.execute("DROP TABLE raw.invoice_lines")
+    warehouse.create_tables()
+    row = {
+        "invoice_id": "a" * 64,
+        "line_no": 1,
+        "description": "*纸制品*复印纸",
+        "quantity": Decimal("33.33333333"),
+        "unit_price": Decimal("7.079646017699"),
+        "amount": Decimal("235.99"),
+        "tax_rate": Decimal("0.13"),
+        "tax_amount": Decimal("30.68"),
+        "unit": "箱",
+        "spec": "A4 70g",
+    }
+    with warehouse.transaction() as t:
+        t.insert("invoice_lines", [row])
+    assert warehouse.read_table("invoice_lines").to_pylist() == [row]

@@ -6,10 +6,12 @@ import hashlib
 import os
 import struct
 import zlib
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter
 from reportlab.pdfgen import canvas
 
 from ocr.extract import extract_file
@@ -132,3 +134,53 @@ def test_a_letter_is_not_an_invoice(tmp_path: Path) -> None:
     c.drawString(72, 700, "Your contact person and bank details stay the same. Kind regards")
     c.save()
     _quarantined(path, "not an invoice: no invoice number and no total found (starts: 'Dear")
+
+
+def test_a_scan_named_pdf_is_read_as_what_it_is(english_scan: Path, tmp_path: Path) -> None:
+    path = tmp_path / "invoice.pdf"  # a PNG a mail gateway renamed
+    path.write_bytes(english_scan.read_bytes())
+    inv = extract_file(path)
+    assert (inv.media_type, inv.extraction_method) == ("image/png", "ocr")
+    assert (inv.invoice_number, inv.total) == ("NW-2026-0042", Decimal("145.78"))
+
+
+def test_corrupt_pdf_body(tmp_path: Path) -> None:
+    whole = invoice_pdf(tmp_path / "whole.pdf").read_bytes()
+    garbage = np.random.default_rng(8).integers(0, 256, len(whole) // 2, dtype=np.uint8)
+    path = tmp_path / "corrupt.pdf"  # header and trailer intact, the objects between garbled
+    path.write_bytes(whole[:40] + garbage.tobytes() + whole[40 + len(garbage) :])
+    inv = _quarantined(path, "the PDF is damaged and cannot be opened")
+    assert inv.media_type == "application/pdf"
+
+
+def _holiday_photo(path: Path) -> Path:
+    """A phone photo with no text in it: sky, hills, trees, JPEG at 72 dpi."""
+    rng = np.random.default_rng(5)
+    w, h = 2000, 1500
+    rows = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    sky = np.array([120, 160, 230]) + np.array([60, 40, -30]) * rows
+    image = Image.fromarray(np.broadcast_to(sky, (h, w, 3)).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 900, w, h), fill=(70, 110, 50))
+    draw.polygon([(300, 900), (700, 350), (1100, 900)], fill=(90, 90, 100))
+    for _ in range(40):
+        x, y, r = rng.integers(0, w), rng.integers(500, h), rng.integers(20, 160)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.integers(20, 200, 3).tolist()))
+    pixels = np.asarray(image.filter(ImageFilter.GaussianBlur(2)), dtype=np.float32)
+    pixels += rng.normal(0, 5, pixels.shape)
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path, quality=85, dpi=(72, 72))
+    return path
+
+
+def test_a_photo_that_is_not_an_invoice(tmp_path: Path) -> None:
+    inv = _quarantined(_holiday_photo(tmp_path / "IMG_2041.jpg"), "no text could be read")
+    assert inv.media_type == "image/jpeg"
+
+
+def test_a_file_tesseract_cannot_finish_times_out(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"  # a page of salt-and-pepper noise: endless layout analysis
+    noise = np.random.default_rng(3).random((3200, 2400)) < 0.5
+    Image.fromarray(noise.astype(np.uint8) * 255).save(path, dpi=(300, 300))
+    inv = extract_file(path, ocr_timeout=1)
+    assert (inv.status, inv.review_reasons) == ("quarantined", ["OCR timed out after 1 s"])
+    assert inv.extraction_method == "ocr"

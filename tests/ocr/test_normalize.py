@@ -132,3 +132,46 @@ def test_iban_check_digits() -> None:
     assert iban_is_valid("DE30507500940000048567")
     assert not iban_is_valid("DE89 3704 0044 0532 0130 01")
     assert not iban_is_valid("US1234567890")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5. Januar 2026", D(2026, 1, 5)),
+        ("24. Dezember 2026", D(2026, 12, 24)),
+        ("5 janvier 2026", D(2026, 1, 5)),
+        ("1er février 2026", D(2026, 2, 1)),
+        ("4 fevrier 2026", D(2026, 2, 4)),  # OCR without the accent
+        ("15 août 2026", D(2026, 8, 15)),
+        ("31 décembre 2026", D(2026, 12, 31)),
+        ("5 januari 2026", D(2026, 1, 5)),
+        ("3 maart 2026", D(2026, 3, 3)),
+        ("12 mei 2026", D(2026, 5, 12)),
+        ("1 okt. 2026", D(2026, 10, 1)),
+        ("5 de enero de 2026", D(2026, 1, 5)),
+        ("4 de febrero del 2026", D(2026, 2, 4)),
+        ("12 dic. 2026", D(2026, 12, 12)),
+        ("20 septiembre 2026", D(2026, 9, 20)),
+        ("Fecha de factura: 5 de enero de 2026", D(2026, 1, 5)),
+        ("Factuurdatum 5 januari 2026", D(2026, 1, 5)),
+    ],
+)
+def test_european_month_names(text: str, expected: dt.date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.234,56 €", "1234.56"),  # de, nl, es
+        ("€ 1.234,56", "1234.56"),  # nl: the sign first
+        ("1 234,56 €", "1234.56"),  # fr: space-grouped
+        ("1\u202f234\u202f567,89 €", "1234567.89"),  # fr: narrow spaces
+        ("CHF 1'234.56", "1234.56"),  # ch
+        ("12.345,00 EUR", "12345.00"),
+        ("Total TTC : 1 428,00 €", "1428.00"),
+        ("IVA 21%: 247,17 €", "247.17"),
+    ],
+)
+def test_european_amounts(text: str, expected: str) -> None:
+    assert parse_amount(text) == Decimal(expected)

@@ -89,3 +89,11 @@ def test_indian_receipts(invoices: dict) -> None:
     flipkart, want = invoices["FlipkartInvoice"]
     assert flipkart.currency == want["currency"]
     assert flipkart.invoice_date == dt.date(2015, 10, 20)  # not the order date 15-10-2015
+
+
+def test_azure_interior_taxes_only_part_of_the_net(invoices: dict) -> None:
+    inv, _ = invoices["AzureInterior"]  # "Tax 15% on $ 112.90 $ 16.94": the truffles are untaxed
+    assert [(b.rate, b.net, b.tax) for b in inv.tax_breakdown] == [
+        (Decimal("0.15"), Decimal("112.90"), Decimal("16.94")),
+        (Decimal("0"), Decimal("150.00"), Decimal("0.00")),
+    ]

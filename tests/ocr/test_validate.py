@@ -127,3 +127,51 @@ def test_not_an_invoice() -> None:
     )
     assert not_an_invoice(invoice(invoice_number=None), "") is None
     assert not_an_invoice(invoice(total=None), "") is None
+
+
+def test_tax_must_be_rate_times_net_within_line_rounding() -> None:
+    one_rate = invoice(tax_breakdown=[{"rate": "0.19", "net": "100.00", "tax": "19.00"}])
+    assert review_reasons(one_rate, today=TODAY) == []
+    wrong = invoice(
+        tax_amount=Decimal("21.00"),
+        total=Decimal("121.00"),
+        tax_breakdown=[{"rate": "0.19", "net": "100.00", "tax": "21.00"}],
+    )
+    assert review_reasons(wrong, today=TODAY) == ["tax 21.00 is not 19 % of 100.00 (that is 19.00)"]
+    # three lines rounded one by one: 3 x 33.35 x 19 % = 19.0095 printed as 3 x 6.34 = 19.02
+    lines = [
+        {"line_no": n, "description": "x", "amount": "33.35", "tax_rate": "0.19"} for n in (1, 2, 3)
+    ]
+    rounded = invoice(
+        subtotal=Decimal("100.05"),
+        tax_amount=Decimal("19.02"),
+        total=Decimal("119.07"),
+        line_items=lines,
+        tax_breakdown=[{"rate": "0.19", "net": "100.05", "tax": "19.02"}],
+    )
+    assert review_reasons(rounded, today=TODAY) == []
+    off = rounded.model_copy(update={"tax_amount": Decimal("19.04"), "total": Decimal("119.09")})
+    assert review_reasons(off, today=TODAY) == ["tax 19.04 is not 19 % of 100.05 (that is 19.01)"]
+
+
+def test_tax_breakdown_from_items_and_from_a_printed_base() -> None:
+    from ocr.validate import tax_breakdown
+
+    items = [
+        {"line_no": 1, "description": "paper", "amount": "100.00", "tax_rate": "0.19"},
+        {"line_no": 2, "description": "book", "amount": "50.00", "tax_rate": "0.07"},
+        {"line_no": 3, "description": "toner", "amount": "20.00", "tax_rate": "0.19"},
+    ]
+    inv = invoice(subtotal=Decimal("170.00"), tax_amount=Decimal("26.30"), line_items=items)
+    assert [(b.rate, b.net, b.tax) for b in tax_breakdown(inv)] == [
+        (Decimal("0.19"), Decimal("120.00"), None),
+        (Decimal("0.07"), Decimal("50.00"), None),
+    ]
+    part = invoice(subtotal=Decimal("262.90"), tax_amount=Decimal("16.94"))
+    assert [
+        (b.rate, b.net, b.tax) for b in tax_breakdown(part, Decimal("0.15"), Decimal("112.90"))
+    ] == [
+        (Decimal("0.15"), Decimal("112.90"), Decimal("16.94")),
+        (Decimal("0"), Decimal("150.00"), Decimal("0.00")),
+    ]
+    assert tax_breakdown(invoice()) == []  # no rate printed, no items: unknown

@@ -13,10 +13,12 @@ renamed as (
         line_no,
         description,
         {{ quantity('quantity') }} as quantity,
-        {{ money('unit_price') }} as unit_price,
+        {{ unit_price('unit_price') }} as unit_price,
         {{ money('amount') }} as amount,
         {{ rate('tax_rate') }} as tax_rate,
-        {{ money('tax_amount') }} as tax_amount
+        {{ money('tax_amount') }} as tax_amount,
+        unit,
+        spec
 
     from source
 

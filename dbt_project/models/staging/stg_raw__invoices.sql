@@ -29,6 +29,12 @@ renamed as (
         status as invoice_status,
         extraction_method,
         field_confidence,
+        language,
+
+        -- Chinese VAT invoices
+        invoice_kind,
+        invoice_code,
+        check_code,
 
         -- money (invoice currency)
         {{ money('subtotal') }} as subtotal,

@@ -127,6 +127,8 @@ def company_yml(company: CompanyIdentity, first_period: str) -> str:
             'bank_fee_account: "6900"',
             'fx_difference_account: "7900"',
             f"rounding_account: {_q(ROUNDING_ACCOUNT)}",
+            "# an OCR'd field read with less confidence than this sends the invoice to review",
+            "ocr_min_confidence: 0.6",
             "",
         ]
     )
