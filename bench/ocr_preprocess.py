@@ -19,7 +19,10 @@ ways to find the page's orientation (tesseract OSD always at full size, OSD alwa
 half-size copy, or the pipeline's: OSD only when the lines run vertically or the upright
 pass reads badly).
 
-    python bench/ocr_preprocess.py [--only current,+page] [--orientation]
+    python bench/ocr_preprocess.py [--only current,+page+down] [--orientation]
+
+The figures, and the pipeline chosen from them (+page+norm250+flatten), are in the
+docstring of ocr/tesseract.py. A run of every pipeline takes ~10 CPU minutes.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
+
+import pytesseract  # noqa: E402
 
 from ocr import extract, tesseract  # noqa: E402
 from tests.ocr.documents import (  # noqa: E402
@@ -201,13 +206,30 @@ def bench_preprocess(docs: list, names: list[str]) -> None:
     tesseract.PREPARE_STEPS, tesseract.PHOTO_DPI = steps, photo_dpi
 
 
+def _osd_half(image, dpi: int | None, timeout: float) -> int:  # noqa: ANN001
+    """OSD on a half-size copy, as it is (`tesseract.orientation` would enlarge it again)."""
+    small = image.convert("L").reduce(2)
+    small.format = "PPM"
+    half_dpi = round((dpi or min(image.size) / 8.3) / 2)
+    try:
+        osd = pytesseract.image_to_osd(
+            small, config=f"--psm 0 --dpi {half_dpi}", timeout=timeout,
+            output_type=pytesseract.Output.DICT,
+        )  # fmt: skip
+    except (pytesseract.TesseractError, RuntimeError, ValueError, KeyError):
+        return 0
+    rotate = int(osd.get("rotate", 0)) % 360
+    if float(osd.get("orientation_conf", 0)) < tesseract.OSD_MIN_CONF:
+        return 0
+    return rotate if rotate in (90, 180, 270) else 0
+
+
 def _osd_always(half: bool):  # noqa: ANN202
     def ocr(image, dpi, timeout, page, lang):  # noqa: ANN001, ANN202
-        probe, probe_dpi = image, dpi
         if half:
-            probe = image.reduce(2)
-            probe_dpi = round(dpi / 2) if dpi else None
-        rotate = tesseract.orientation(probe, probe_dpi, timeout)
+            rotate = _osd_half(image, dpi, timeout)
+        else:
+            rotate = tesseract.orientation(image, dpi, timeout)
         return tesseract.ocr_page(
             tesseract.turn(image, rotate), dpi=dpi, timeout=timeout, page=page, lang=lang
         )
@@ -215,19 +237,21 @@ def _osd_always(half: bool):  # noqa: ANN202
     return ocr
 
 
-def bench_orientation(folder: Path, docs: list) -> None:
+def bench_orientation(folder: Path, docs: list, only: list[str]) -> None:
     scans = [d for d in docs if d[0] == "scan"]
     strategies = {
         "no orientation": lambda image, dpi, timeout, page, lang: tesseract.ocr_page(
             image, dpi=dpi, timeout=timeout, page=page, lang=lang
         ),
-        "OSD always, full size": _osd_always(half=False),
-        "OSD always, half size": _osd_always(half=True),
+        "OSD always full size": _osd_always(half=False),
+        "OSD always half size": _osd_always(half=True),
         "OSD when needed (chosen)": extract._ocr,
     }
     chosen = extract._ocr
     print(f"{'strategy':26} {'turned':>6} {'fields':>9} {'s/page':>7} {'cpu/pg':>7}")
     for name, strategy in strategies.items():
+        if only and name not in only:
+            continue
         extract._ocr = strategy
         for degrees in (0, 90, 180, 270):
             hits = n = 0
@@ -247,7 +271,7 @@ def bench_orientation(folder: Path, docs: list) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", help="comma-separated pipeline names", default="")
+    parser.add_argument("--only", help="comma-separated pipeline/strategy names", default="")
     parser.add_argument("--orientation", action="store_true")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(PIPELINES)
@@ -256,7 +280,7 @@ def main() -> None:
         docs = corpus(folder)
         print(f"{len(docs)} documents: " + "; ".join(f"{k} {label}" for k, label, _, _ in docs))
         if args.orientation:
-            bench_orientation(folder, docs)
+            bench_orientation(folder, docs, [n for n in args.only.split(",") if n])
         else:
             bench_preprocess(docs, names)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Word:
         return (self.y0 + self.y1) / 2
 
 
+@lru_cache(maxsize=65536)  # asked for every character of every word: a page has few distinct
 def is_cjk(ch: str) -> bool:
     """True for Han characters and CJK punctuation (written without spaces)."""
     if not ch:
@@ -52,7 +54,11 @@ def is_cjk(ch: str) -> bool:
 
 @dataclass
 class Line:
-    """A visual line: words left to right, its text, and where each word sits in it."""
+    """A visual line: words left to right, its text, and where each word sits in it.
+
+    Its geometry (y0, y1, height) is worked out once, on first use: field extraction asks
+    for it over and over. `words` must not change once a line is built.
+    """
 
     page: int
     words: list[Word]
@@ -60,17 +66,17 @@ class Line:
     spans: list[tuple[int, int]] = field(default_factory=list)  # word i -> text[a:b]
     segment_of: list[int] = field(default_factory=list)  # word i -> segment number
 
-    @property
+    @cached_property
     def y0(self) -> float:
         return min(w.y0 for w in self.words)
 
-    @property
+    @cached_property
     def y1(self) -> float:
         return max(w.y1 for w in self.words)
 
-    @property
+    @cached_property
     def height(self) -> float:
-        return statistics.median(w.height for w in self.words)
+        return _median([w.height for w in self.words])
 
     def words_in(self, start: int, end: int) -> list[Word]:
         """Words whose text overlaps text[start:end]."""
@@ -89,6 +95,11 @@ class Line:
 
     def segment_text(self, indexes: list[int]) -> str:
         return self.text[self.spans[indexes[0]][0] : self.spans[indexes[-1]][1]]
+
+
+def _median(values: list[float]) -> float:
+    """statistics.median, without its cost for a single value (a one-word line)."""
+    return values[0] if len(values) == 1 else statistics.median(values)
 
 
 def _finish(page: int, words: list[Word], gap_factor: float) -> Line:
@@ -116,38 +127,34 @@ def _finish(page: int, words: list[Word], gap_factor: float) -> Line:
     return line
 
 
-@dataclass
 class _Run:
-    """Words known to be one line in reading order (an OCR line, or one PDF word)."""
+    """Words known to be one line in reading order (an OCR line, or one PDF word), with
+    its geometry worked out once: build_lines compares every run with every open line."""
 
-    words: list[Word]
+    __slots__ = ("words", "page", "x0", "x1", "yc", "height")
 
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
-
-    @property
-    def yc(self) -> float:
-        return statistics.median(w.yc for w in self.words)
-
-    @property
-    def height(self) -> float:
-        return statistics.median(w.height for w in self.words)
+    def __init__(self, words: list[Word]) -> None:
+        self.words = words
+        self.page = words[0].page
+        if len(words) == 1:  # a text-layer word: most runs
+            (w,) = words
+            self.x0, self.x1, self.yc, self.height = w.x0, w.x1, w.yc, w.height
+        else:
+            self.x0 = min(w.x0 for w in words)
+            self.x1 = max(w.x1 for w in words)
+            self.yc = statistics.median(w.yc for w in words)
+            self.height = statistics.median(w.height for w in words)
 
 
 def _runs(words: list[Word]) -> list[_Run]:
-    runs: dict[tuple, _Run] = {}
+    runs: dict[tuple, list[Word]] = {}
     singles = []
     for w in words:
         if w.run is None:
             singles.append(_Run([w]))
         else:
-            runs.setdefault((w.page, w.run), _Run([])).words.append(w)
-    return singles + list(runs.values())
+            runs.setdefault((w.page, w.run), []).append(w)
+    return singles + [_Run(group) for group in runs.values()]
 
 
 def build_lines(words: list[Word], gap_factor: float = 1.0) -> list[Line]:
@@ -160,24 +167,30 @@ def build_lines(words: list[Word], gap_factor: float = 1.0) -> list[Line]:
     line's height (three spaces or so).
     """
     lines_by_page: dict[int, list[list[_Run]]] = {}
-    for run in sorted(_runs(words), key=lambda r: (r.words[0].page, r.x0)):
-        open_lines = lines_by_page.setdefault(run.words[0].page, [])
-        best, best_dy = None, None
-        for cand in open_lines:
-            last = cand[-1]
-            if last.x1 > run.x0 + 0.3 * min(last.height, run.height):
+    ends_by_page: dict[int, list[_Run]] = {}  # the last run of each of those lines
+    for run in sorted(_runs(words), key=lambda r: (r.page, r.x0)):
+        open_lines = lines_by_page.setdefault(run.page, [])
+        ends = ends_by_page.setdefault(run.page, [])
+        x0, yc, height = run.x0, run.yc, run.height
+        best, best_dy = -1, None
+        for i, last in enumerate(ends):  # the hot loop: every run against every open line
+            h = last.height
+            # min(h, height) and max(h, height), without the calls
+            if last.x1 > x0 + 0.3 * (height if height < h else h):
                 continue
-            dy = abs(last.yc - run.yc)
-            if dy <= 0.5 * max(last.height, run.height) and (best_dy is None or dy < best_dy):
-                best, best_dy = cand, dy
-        if best is None:
+            dy = abs(last.yc - yc)
+            if dy <= 0.5 * (height if height > h else h) and (best_dy is None or dy < best_dy):
+                best, best_dy = i, dy
+        if best < 0:
             open_lines.append([run])
+            ends.append(run)
         else:
-            best.append(run)
+            open_lines[best].append(run)
+            ends[best] = run
     out = [
         _finish(page, [w for run in group for w in run.words], gap_factor)
         for page, groups in lines_by_page.items()
         for group in groups
     ]
-    out.sort(key=lambda ln: (ln.page, statistics.median(w.yc for w in ln.words), ln.words[0].x0))
+    out.sort(key=lambda ln: (ln.page, _median([w.yc for w in ln.words]), ln.words[0].x0))
     return out

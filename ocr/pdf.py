@@ -239,13 +239,37 @@ def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def image_boxes(page: pdfium.PdfPage) -> list[tuple[tuple[float, float, float, float], float]]:
+def _too_large(width: int, height: int) -> Exception:
+    from ocr import load
+
+    return load.Unreadable(
+        f"the PDF holds an image too large to read safely ({width} x {height} pixels, limit "
+        f"{load.MAX_IMAGE_PIXELS // 1_000_000} million; it may be a decompression bomb)"
+    )
+
+
+def image_boxes(
+    page: pdfium.PdfPage, whole_page: bool = False
+) -> list[tuple[tuple[float, float, float, float], float]]:
     """The page's images large enough to hold text, overlapping ones merged: each box
     (left, top, right, bottom in points from the top-left) with the resolution its
-    pixels have on the page (dpi; the highest, for merged images)."""
+    pixels have on the page (dpi; the highest, for merged images).
+
+    Raises load.Unreadable for an image of more pixels than any page scan (a bomb:
+    rendering it would decode all of them) among those returned, or among all of them
+    when the `whole_page` is to be rendered."""
+    from ocr import load
+
     width, height = page.get_size()
     found: list[tuple[list[float], float]] = []
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        try:
+            px_width, px_height = obj.get_px_size()
+        except (pdfium.PdfiumError, AttributeError):
+            px_width = px_height = 0
+        bomb = px_width * px_height > load.MAX_IMAGE_PIXELS
+        if bomb and whole_page:
+            raise _too_large(px_width, px_height)
         left, bottom, right, top = _bounds(obj)
         left, right = max(left, 0.0), min(right, width)
         top, bottom = max(height - top, 0.0), min(height - bottom, height)
@@ -255,10 +279,9 @@ def image_boxes(page: pdfium.PdfPage) -> list[tuple[tuple[float, float, float, f
         share = w * h / (width * height)
         if share < MIN_IMAGE_SHARE or (share < LOGO_SHARE and bottom < LETTERHEAD * height):
             continue
-        try:
-            native = max(obj.get_px_size()) / max(w, h) * 72
-        except (pdfium.PdfiumError, AttributeError):
-            native = 0.0
+        if bomb:
+            raise _too_large(px_width, px_height)
+        native = max(px_width, px_height) / max(w, h) * 72
         box = [left, top, right, bottom]
         while True:
             other = next((f for f in found if _overlap(box, f[0])), None)
@@ -308,15 +331,15 @@ PDFIUM_LOCK = threading.RLock()
 def read_pages(data: bytes, dpi: int) -> list[PageRead]:
     """Each page's text-layer words and the regions of it that need OCR.
 
-    A page without a usable text layer is one region, the whole page rendered at `dpi`
-    (its words stay in pixels). Images are rendered at no more than their own resolution
-    (at least MIN_REGION_DPI): a 200 dpi scan rendered at 300 is no sharper, only slower
-    to OCR. A page with one keeps its words, and each image on it
-    large enough to hold text (a pasted scan of the totals, a stamp, the scan under a
-    partial text layer) becomes a region, rendered with the text layer's words blanked
-    so nothing is read twice; OCR words of a region are placed in points like the text
-    layer's. Everything pdfium touches is opened and closed inside the lock; tesseract
-    runs after. Raises load.Unreadable.
+    A page without a usable text layer is one region, the whole page rendered (its words
+    stay in pixels). A page with one keeps its words, and each image on it large enough
+    to hold text (a pasted scan of the totals, a stamp, the scan under a partial text
+    layer; see `image_boxes`) becomes a region, rendered with the text layer's words
+    blanked so nothing is read twice; OCR words of a region are placed in points like
+    the text layer's. Rendering is at `dpi`, but no higher than the images' own
+    resolution (and at least MIN_REGION_DPI): a 200 dpi scan rendered at 300 is no
+    sharper, only slower to OCR. Everything pdfium touches is opened and closed inside
+    the lock; tesseract runs after. Raises load.Unreadable.
     """
     from ocr import load
 
@@ -328,7 +351,8 @@ def read_pages(data: bytes, dpi: int) -> list[PageRead]:
                 try:
                     words = page_words(page, n)
                     if not has_usable_text(words):
-                        native = max((n for _, n in image_boxes(page)), default=0.0)
+                        boxes = image_boxes(page, whole_page=True)
+                        native = max((res for _, res in boxes), default=0.0)
                         use = min(dpi, max(round(native), MIN_REGION_DPI)) if native else dpi
                         image, scale = render_page(page, use, load.MAX_IMAGE_PIXELS)
                         pages.append(PageRead(n, [], [Region(image, round(scale * 72))]))

@@ -23,6 +23,55 @@ and items: `eng` 80.4 %, `deu` 92.9 %, `eng+deu` 80.4 %. CPU per page: `eng` 0.7
 the language alone 0.75 s, `eng+<lang>` 0.93 s; both passes of a European page
 1.4-1.6 s. English pages (the sample company's scans, whose labels are English even from
 German suppliers) are not read again: 15/15 stayed `eng`, fields and CPU unchanged.
+
+Preprocessing (`prepare`), chosen by bench/ocr_preprocess.py: 4 office scans (English at
+150, 200 and 300 dpi, a Chinese VAT form; grey paper, skew, blur, noise) and 7 phone
+photos (tests/ocr/documents.py `phone_photo`: 12 MP frame on a desk, keystone, off-white
+paper, light fall-off, 4 of them with the phone's own hard-edged shadow across the totals,
+JPEG q70-85 at 72 dpi with an EXIF turn, sent at 1600-4032 px; 6 English, 1 Chinese).
+Fields: invoice number, date, net, tax, total; CPU s/page includes tesseract (2 shared
+cores, +-15 %):
+
+    pipeline                           scans    photos  photos all  CPU scan  CPU photo
+    none (grey as it comes)            20/20     14/35     0/7        0.87      0.78
+    current (deskew, upscale, median)  20/20     13/35     0/7        1.33      3.44
+    + ignore a camera's 72 dpi         20/20     17/35     1/7        1.47      1.44
+    + flatten uneven light             20/20     32/35     6/7        1.67      5.60
+    + crop to the sheet, >400 dpi down 20/20     20/35     2/7        1.61      1.22
+      ... + flatten                    20/20     31/35     5/7        1.62      1.69
+      ... + flatten, sheet at 250 dpi  20/20     35/35     7/7        1.69      2.10  <- chosen
+      ... + flatten, sheet at 300 dpi  20/20     35/35     7/7        1.49      2.58
+      ... + flatten, sheet at 400 dpi  20/20     35/35     7/7        2.03      4.65
+      ... 300 dpi + flatten + Otsu     20/20     35/35     7/7        1.81      2.95
+      ... 300 dpi + Sauvola            19/20     33/35     5/7        2.23      3.60
+
+What reads a photo is dividing out the light and enough pixels on the sheet: `flatten`
+alone read 6/7, but only because a 72 dpi tag made `upscale` enlarge photos 2.8x (5.6 s
+a page); the sheet's own width gives its resolution, and resampling it to 250 dpi reads all
+seven at 2.1 s (300 and 400 dpi: no better, slower). Binarising after flattening changes
+nothing but costs time; Sauvola (numpy) lost a Chinese scan's number and two photos'
+dates. Flattening is skipped where the light is even (scans): applied to every scan it
+cost the sample company's Chinese scans a date. Upscaling scans under 150 dpi stays.
+
+Orientation (`orientation`, `lines_run_vertically`; the policy is ocr.extract._ocr):
+tesseract OSD costs about an OCR pass, so it runs only when the lines run vertically
+(a projection test, ~10 ms: a page turned 90 or 270 degrees) or when the upright pass
+reads badly (under half its words at confidence 0.6: a page upside down). Measured on
+the 4 scans turned 0/90/180/270 (fields right of 20, CPU s/page):
+
+    strategy                    0          90         180        270
+    no orientation              20  1.81    0  2.49    0  2.52    6  1.60
+    OSD always, full size       20  3.18   20  3.68   20  3.18   20  3.23
+    OSD always, half size       20  3.19   10  3.23   10  4.06   10  2.93
+    OSD when needed (chosen)    20  2.01   20  3.10   20  4.71   20  2.78
+
+OSD on a half-size copy is no cheaper (OSD's cost is mostly fixed) and misjudges half
+the turned pages. No OSD call was made on any upright scan or photo of the preprocessing
+corpus (the 0 degree difference is noise; the projection test and `prepare`'s page and
+light checks add ~25 ms to a scanned page); an upside-down page pays a wasted pass.
+OSD errors ("Too few characters", a blank page) and confidences under OSD_MIN_CONF
+leave the page as it is. A phone's EXIF orientation tag is applied when the image is
+loaded (ocr.load).
 """
 
 from __future__ import annotations
@@ -59,7 +108,7 @@ DESK_SHARE = 0.7  # find_page: a desk's median is under this share of the paper'
 SHEET_EDGE = 0.35  # find_page: a sheet's edge steps log brightness by more than this
 EVEN_LIGHT = 0.85  # uneven_light: the darkest paper under this share of the brightest
 CAMERA_DPI = (72, 96)  # what cameras and screenshots write: a default, not a measurement
-PHOTO_DPI = 300  # "normalise": a photographed sheet is resampled to this resolution
+PHOTO_DPI = 250  # "normalise": a photographed sheet is resampled to this resolution
 SHEET_WIDTH_INCHES = 8.27  # A4 (Letter: 8.5); a photographed sheet's width gives its dpi
 # Orientation (see the module docstring): a pass with fewer than UPRIGHT_SHARE of its
 # words at UPRIGHT_CONF or more reads badly, and only then is OSD asked.
@@ -67,6 +116,12 @@ UPRIGHT_CONF = 0.6
 UPRIGHT_SHARE = 0.5
 OSD_MIN_CONF = 2.0  # tesseract's orientation confidence; upright pages score 5 to 15
 VERTICAL_RATIO = 1.5
+# Deskew (see the module docstring): a skew under DESKEW_MIN_ANGLE is left to tesseract.
+DESKEW_MIN_ANGLE = 0.5
+DESKEW_RESAMPLE = Image.BILINEAR
+# The file format pytesseract hands the image over in: raw 8-bit BMP is read fastest by
+# tesseract (leptonica); its PPM/PGM reader is slow (same pixels, same TSV).
+HANDOVER = "BMP"
 
 
 class OcrTimeout(Exception):
@@ -107,22 +162,47 @@ def _single_threaded() -> Iterator[None]:
                     os.environ["OMP_THREAD_LIMIT"] = _env_saved
 
 
-def skew_angle(image: Image.Image, max_angle: float = 2.0) -> float:
-    """The rotation in degrees (counter-clockwise) that levels the text lines of `image`.
+def _percentiles(pixels: np.ndarray, quantiles: tuple[float, ...]) -> list[int]:
+    """Percentiles (0..100) of 8-bit `pixels`, from their histogram (np.percentile sorts
+    floats: ~10x dearer for the same answer to the grey level)."""
+    counts = np.cumsum(np.bincount(pixels.ravel(), minlength=256))
+    last = counts[-1] - 1
+    return [int(np.searchsorted(counts, q / 100 * last, side="right")) for q in quantiles]
+
+
+def _small(image: Image.Image) -> Image.Image:
+    """A grey copy ~800-1600 px on the long side (an integer box reduction: cheap), the one
+    the page, skew and light checks of `prepare` share."""
+    return image.reduce(max(1, max(image.size) // 800))
+
+
+def skew_angle(
+    image: Image.Image, max_angle: float = 2.0, small: Image.Image | None = None
+) -> float:
+    """The rotation in degrees (counter-clockwise) that levels the text lines of `image`
+    (`small`: its `_small` copy, if made already).
 
     Projection profile on a small copy: the angle at which rows of ink change most
     sharply from row to row is the one where text lines run horizontally. Searched in
-    half degrees, then in tenths around the best.
+    half degrees, then in tenths around the best. Each angle's profile is the ink pixels'
+    rotated row numbers counted (np.bincount), not a rotated image: ~1 ms an angle.
     """
-    scale = 800 / max(image.size)
-    small = image.resize((round(image.width * scale), round(image.height * scale)))
-    pixels = np.asarray(small, dtype=np.float32)
-    threshold = (np.percentile(pixels, 2) + np.percentile(pixels, 98)) / 2
-    ink = Image.fromarray((pixels < threshold).astype(np.uint8) * 255)
+    pixels = np.asarray(image.reduce(max(1, max(image.size) // 800)) if small is None else small)
+    low, high = _percentiles(pixels, (2, 98))
+    ys, xs = np.nonzero(pixels < (low + high) / 2)
+    if len(ys) == 0:
+        return 0.0
+    height, width = pixels.shape
+    ys = (ys - height // 2).astype(np.float32)  # whole pixels: angle 0 maps rows to rows
+    xs = (xs - width // 2).astype(np.float32)
+    pad = width // 2 + 1
 
     def sharpness(angle: float) -> float:
-        rows = np.asarray(ink.rotate(angle), dtype=np.float32).sum(axis=1)
-        return np.square(np.diff(rows)).sum().item()  # a sharpness score, not money
+        a = np.radians(angle)
+        rows = np.floor(ys * np.cos(a) - xs * np.sin(a) + 0.5).astype(np.int64)
+        rows += height // 2 + pad
+        profile = np.bincount(rows, minlength=height + 2 * pad).astype(np.float64)
+        return np.square(np.diff(profile)).sum().item()  # a sharpness score, not money
 
     coarse = max(np.arange(-max_angle, max_angle + 0.25, 0.5), key=sharpness)
     fine = max(np.arange(coarse - 0.4, coarse + 0.45, 0.1), key=sharpness)
@@ -135,11 +215,10 @@ def lines_run_vertically(image: Image.Image) -> bool:
 
     A projection profile on a small copy, a few milliseconds; it cannot tell 0 from 180.
     """
-    small = image.convert("L")
-    small = small.reduce(max(1, max(small.size) // 800))
-    pixels = np.asarray(small, dtype=np.float32)
-    low, high = np.percentile(pixels[::4, ::4], (2, 98))
-    ink = (pixels < (low + high) / 2).astype(np.float32)
+    small = image if image.mode == "L" else image.convert("L")
+    pixels = np.asarray(small.reduce(max(1, max(small.size) // 800)))
+    low, high = _percentiles(pixels[::4, ::4], (2, 98))
+    ink = pixels < (low + high) / 2
     rows = np.square(np.diff(ink.sum(axis=1))).sum() / ink.shape[1]
     columns = np.square(np.diff(ink.sum(axis=0))).sum() / ink.shape[0]
     return bool(columns > VERTICAL_RATIO * rows)
@@ -160,7 +239,7 @@ def orientation(image: Image.Image, dpi: int | None, timeout: float = DEFAULT_TI
             (round(image.width * factor), round(image.height * factor)), Image.LANCZOS
         )
         dpi = target
-    image.format = "PPM"
+    image.format = HANDOVER
     try:
         with _single_threaded():
             osd = pytesseract.image_to_osd(
@@ -217,10 +296,13 @@ def _paper(image: Image.Image) -> Image.Image:
     return small.filter(ImageFilter.MaxFilter(size)).filter(ImageFilter.GaussianBlur(size))
 
 
-def uneven_light(image: Image.Image) -> bool:
+def uneven_light(image: Image.Image, small: Image.Image | None = None) -> bool:
     """True if the paper is much darker in places than elsewhere (a photo's light fall-off
-    or shadow); a scanner lights the page evenly."""
-    low, high = np.percentile(np.asarray(_paper(image), dtype=np.float32), (5, 95))
+    or shadow); a scanner lights the page evenly. `small`: a reduced copy, if made already."""
+    small = image if small is None else small
+    small = small.reduce(max(1, min(small.size) // 100))  # ~100 px: light varies slowly
+    paper = small.filter(ImageFilter.MaxFilter(5))
+    low, high = _percentiles(np.asarray(paper), (5, 95))
     return bool(low < EVEN_LIGHT * high)
 
 
@@ -264,7 +346,9 @@ def sauvola(image: Image.Image, window: int = 0, k: float = 0.2) -> Image.Image:
     return Image.fromarray(np.where(pixels > threshold, 255, 0).astype(np.uint8))
 
 
-def find_page(image: Image.Image) -> tuple[int, int, int, int] | None:
+def find_page(
+    image: Image.Image, small: Image.Image | None = None
+) -> tuple[int, int, int, int] | None:
     """The box (left, top, right, bottom) of a sheet of paper photographed on a darker
     surface, or None if the paper fills the image (a scan).
 
@@ -273,15 +357,18 @@ def find_page(image: Image.Image) -> tuple[int, int, int, int] | None:
     along each row and column, in log brightness so that light and shadow, which
     multiply sheet and desk alike, do not move them (a shadow's own edge is soft); the
     box takes the outermost 5 % of them, erring large rather than cutting text off.
+    `small`: the image's `_small` copy, if made already.
     """
-    small = image.reduce(max(1, max(image.size) // 800))
+    small = _small(image) if small is None else small
     scale = 400 / max(image.size)
     small = small.resize((round(image.width * scale), round(image.height * scale)))
-    pixels = np.asarray(small.filter(ImageFilter.MedianFilter(3)), dtype=np.float32)
+    pixels = np.asarray(small)
     border = np.concatenate([pixels[:3].ravel(), pixels[-3:].ravel(),
                              pixels[:, :3].ravel(), pixels[:, -3:].ravel()])  # fmt: skip
-    if np.median(border) > DESK_SHARE * np.percentile(pixels, 95):
-        return None
+    (paper,) = _percentiles(pixels[::2, ::2], (95,))
+    if _percentiles(border, (50,))[0] > DESK_SHARE * paper:
+        return None  # a scan: paper to the edges (decided in a few milliseconds)
+    pixels = np.asarray(small.filter(ImageFilter.MedianFilter(3)), dtype=np.float32)
     log = np.log(pixels + 1)
     across = np.abs(np.diff(log, axis=1)) > SHEET_EDGE  # steps along each row
     down = np.abs(np.diff(log, axis=0)) > SHEET_EDGE  # steps down each column
@@ -332,11 +419,13 @@ def prepare(
     "otsu" / "sauvola": binarise.
     """
     steps = PREPARE_STEPS if steps is None else steps
-    image = image.convert("L")
-    width = image.width
+    given = image
+    image = image if image.mode == "L" else image.convert("L")
+    small = _small(image)  # shared by the checks below while the image is as it came
+    width, size = image.width, image.size
     offset, sheet = (0, 0), None
     if "page" in steps:
-        sheet = find_page(image)
+        sheet = find_page(image, small)
         if sheet is not None:
             image = image.crop(sheet)
             offset = sheet[:2]
@@ -351,11 +440,13 @@ def prepare(
         dpi = None
     if dpi is None:  # assume the image is a whole A4/Letter page
         dpi = max(round(min(image.size) / 8.3), 50)
+    if image.size != size:
+        small = None  # cropped or resampled: the checks below make their own copy
     if "deskew" in steps:
-        angle = skew_angle(image)
-        if abs(angle) >= 0.2:
-            paper = int(np.median(np.asarray(image.reduce(8))))
-            image = image.rotate(angle, resample=Image.BICUBIC, fillcolor=paper)
+        angle = skew_angle(image, small=small)
+        if abs(angle) >= DESKEW_MIN_ANGLE:
+            (paper,) = _percentiles(np.asarray(_small(image) if small is None else small), (50,))
+            image = image.rotate(angle, resample=DESKEW_RESAMPLE, fillcolor=paper)
     if "upscale" in steps and dpi < 150:
         factor = 200 / dpi
         image = image.resize(
@@ -370,12 +461,16 @@ def prepare(
         dpi = MAX_DPI
     if "median" in steps and dpi >= 250:
         image = image.filter(ImageFilter.MedianFilter(3))
-    if "flatten" in steps and uneven_light(image):
+    if image.size != size:
+        small = None
+    if "flatten" in steps and uneven_light(image, small):
         image = flatten_lighting(image)
     if "otsu" in steps:
         image = binarise(image)
     elif "sauvola" in steps:
         image = sauvola(image)
+    if image is given:
+        image = image.copy()  # the caller's image keeps its own info and format
     image.info[SCALE_KEY] = image.width / (width if sheet is None else sheet[2] - sheet[0])
     image.info[OFFSET_KEY] = offset
     return image, dpi
@@ -384,7 +479,7 @@ def prepare(
 def run(image: Image.Image, *, lang: str, dpi: int, timeout: float, page: int = 0) -> list[Word]:
     """OCR an already prepared image with `lang`; words with confidences 0..1, in pixels
     of the image as it was before `prepare` resized it."""
-    image.format = "PPM"  # pytesseract writes this format: raw, the fastest to hand over
+    image.format = HANDOVER  # pytesseract writes this format for tesseract to read
     config = f"--psm {PSM} --dpi {dpi} -c tessedit_do_invert=0"
     try:
         with _single_threaded():

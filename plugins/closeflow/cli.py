@@ -111,7 +111,15 @@ def cmd_post(args: argparse.Namespace) -> int:
     ccy = company.company.functional_currency if company else args.currency
     invoices, lines = read_batch(args.invoices, args.lines)
     closed = company.company.closed_through if company else None
-    result = post_invoices(invoices, lines, rules, fx, ccy, args.run_id, closed)
+    suggester = None
+    if rules.suggestions.enabled and rules.suggestions.history:
+        from closeflow.posting.suggest import Suggester
+
+        history = Path(args.rules).parent / rules.suggestions.history
+        suggester = Suggester.train(pq.read_table(history), rules.suggestions.auto_post_above)
+    result = post_invoices(
+        invoices, lines, rules, fx, ccy, args.run_id, closed, suggester=suggester
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(conform(result.journal, JOURNAL_LINES), out / "journal_lines.parquet")

@@ -121,6 +121,12 @@ def post(rt: Runtime, window: Window) -> StepSummary:
         params,
     )
     lines = rt.warehouse.read_table("invoice_lines", f"invoice_id IN ({mine})", params)
+    suggester = None
+    if rules.suggestions.enabled:  # learned from the postings of earlier nights
+        from closeflow.posting.suggest import Suggester, history_from_ledger
+
+        history = history_from_ledger(rt, rules, before_run=run_key)
+        suggester = Suggester.train(history, rules.suggestions.auto_post_above)
     result = post_invoices(
         invoices,
         lines,
@@ -129,6 +135,7 @@ def post(rt: Runtime, window: Window) -> StepSummary:
         cfg.company.functional_currency,
         run_key,
         cfg.company.closed_through,
+        suggester=suggester,
     )
     with rt.warehouse.transaction() as t:
         t.replace("journal_lines", result.journal, "run_id = :r", {"r": run_key})

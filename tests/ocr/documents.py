@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -661,7 +662,9 @@ def _draw_totals(c: canvas.Canvas, inv: EnglishInvoice, x: float, y: float) -> N
         y -= 16
 
 
-def _scanned_piece(draw, size: tuple[float, float], out: Path, dpi: int = 200) -> Path:  # noqa: ANN001
+def _scanned_piece(
+    draw: Callable[[canvas.Canvas], None], size: tuple[float, float], out: Path, dpi: int = 200
+) -> Path:
     """A small drawing (`draw(canvas)` on a page of `size` points) as a degraded scan."""
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=size)

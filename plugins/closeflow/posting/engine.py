@@ -60,6 +60,7 @@ MATCHED_LINES = pa.schema(
     ]
 )
 FRAC = pa.decimal128(38, 10)
+CHUNK_INVOICES = int(__import__("os").environ.get("CLOSEFLOW_POSTING_CHUNK", "250000"))
 _DUCK_LIMITS = {"memory_limit": __import__("os").environ.get("CLOSEFLOW_POSTING_MEMORY", "1GB")}
 
 
@@ -424,9 +425,13 @@ SELECT inv_row, grp, ordk, acct, cc, project, chain, tmpl, amount, amount_txn FR
 class _Batch:
     """One posting run over a batch, holding its DuckDB connection and code tables."""
 
-    def __init__(self, rules: RuleSet, fx: FxRates, functional: str) -> None:
+    def __init__(self, rules: RuleSet, fx: FxRates, functional: str, suggester=None) -> None:
         self.rules = rules
         self.ordered = rules.ordered()
+        self.n_rules = len(self.ordered)  # rules proper; after them, suggestion accounts
+        self.suggester = suggester
+        if suggester is not None:
+            self.ordered += suggester.pseudo_rules()
         self.con = duckdb.connect(config={"preserve_insertion_order": False, **_DUCK_LIMITS})
         self.functional = functional
         self.fx = fx
@@ -517,7 +522,44 @@ def post_invoices(
     or Arrow tables; `source_uri` and a line `cost_center` are optional)."""
     inv = as_table(invoices, INVOICE_INPUT)
     ln = as_table(lines, LINE_INPUT)
-    b = _Batch(rules, fx, functional_currency)
+    n = inv.num_rows
+    if n <= CHUNK_INVOICES:
+        return _post_chunk(
+            rules, fx, functional_currency, inv, ln, run_id, closed_through, suggester
+        )
+    # a large batch goes in chunks of invoices (an entry never spans two), so the working
+    # tables of one chunk at a time are in memory, beside the inputs and the results
+    ln_row = _index_in(ln["invoice_id"], inv["invoice_id"])
+    ln_row = pc.fill_null(ln_row, -1).to_numpy(zero_copy_only=False)
+    parts = []
+    for lo in range(0, n, CHUNK_INVOICES):
+        hi = min(n, lo + CHUNK_INVOICES)
+        mask = pa.array((ln_row >= lo) & (ln_row < hi))
+        parts.append(
+            _post_chunk(
+                rules,
+                fx,
+                functional_currency,
+                inv.slice(lo, hi - lo),
+                ln.filter(mask),
+                run_id,
+                closed_through,
+                suggester,
+            )
+        )
+    review = sorted((r for p in parts for r in p.review), key=lambda r: r["item_id"])
+    return PostingResult(
+        pa.concat_tables([p.journal for p in parts]),
+        review,
+        pa.concat_arrays([p.posted_ids for p in parts]),
+        pa.concat_tables([p.matched for p in parts]),
+    )
+
+
+def _post_chunk(rules, fx, functional, inv, ln, run_id, closed_through, suggester):  # noqa: ANN001, ANN202
+    if suggester is not None:
+        suggester.top = {}
+    b = _Batch(rules, fx, functional, suggester)
     try:
         return _post(b, inv, ln, run_id, closed_through, suggester)
     finally:
@@ -653,9 +695,9 @@ def _post(
     )
     rules = b.ordered
     _tick("descriptions")
-    taken = match_rules(rules, line_cols, inv_cols, pl_row)
+    taken = match_rules(rules[: b.n_rules], line_cols, inv_cols, pl_row)
     if suggester is not None:
-        taken = suggester.apply(taken, line_cols, inv_cols, pl_row, b)
+        taken = suggester.apply(taken, line_cols, inv_cols, pl_row, b.n_rules)
     chain, chain_names = rule_chains(taken, rules)
     t = [r.then for r in rules]
     codes = b.rules.tax_codes
@@ -731,6 +773,7 @@ def _post(
         f"CREATE TEMP TABLE st AS SELECT *, {reason} AS kind FROM ({_STATE})",
         {"functional": b.functional_code, "ap": b.ap_code},
     )
+    con.execute("DROP TABLE h")
     _tick("entries")
     review = _review_rows(con, inv, b, run_id)
 
@@ -754,7 +797,7 @@ def _post(
     else:
         note = None
     net = _net_with_templates(con, b, inv, ln, dates, chain_names, note)
-    con.execute("DROP TABLE parts; DROP TABLE h")
+    con.execute("DROP TABLE parts")
     _tick("review+descs")
     j = con.sql(_JOURNAL.replace("$rounding", str(b.rounding_code))).to_arrow_table()
     j, line_no = _in_entry_order(j)
@@ -818,6 +861,10 @@ def _post(
         ],
         schema=MATCHED_LINES,
     )
+    key = (pl_row.astype(np.int64) << 31) | pc.fill_null(pl["line_no"], 0).to_numpy().astype(
+        np.int64
+    )
+    matched = matched.take(pa.array(np.argsort(key, kind="stable")))
     return PostingResult(journal, review, posted_ids, matched)
 
 
@@ -968,6 +1015,14 @@ def _review_rows(
                 text = f"no posting rule matches line {nums}"
             else:
                 text = "no posting rule matches this supplier"
+            top = b.suggester.top.get(r["inv_row"]) if b.suggester is not None else None
+            if top:
+                details["suggestions"] = top
+                text += (
+                    " (suggested: "
+                    + ", ".join(f"{s['account']} {s['confidence']:.0%}" for s in top)
+                    + ")"
+                )
         elif kind == "missing":
             flags = ("no_date", "no_currency", "no_subtotal", "no_total")
             names = ("invoice_date", "currency", "subtotal", "total")

@@ -422,7 +422,8 @@ BAD = [
         "not a valid regular expression",
     ),
     (
-        """- id: a\n  when: {supplier_id: "S"}\n  then: {debit_account: "1", description: "{nope}"}\n""",
+        """- id: a\n  when: {supplier_id: "S"}\n"""
+        """  then: {debit_account: "1", description: "{nope}"}\n""",
         13,
         "unknown template field {nope}",
     ),
@@ -458,3 +459,25 @@ def test_malformed_rules_name_file_line_and_fix(tmp_path, body, line_no, message
         load_rules(p)
     assert str(exc.value).startswith(f"{p}:{line_no}: "), str(exc.value)
     assert message in str(exc.value)
+
+
+def test_a_batch_posted_in_chunks_gives_the_same_entries(tmp_path, monkeypatch):
+    from closeflow.posting import engine
+
+    rules = rules_from(
+        tmp_path,
+        """\
+        - id: hosting
+          when: {supplier_id: "SUP-001"}
+          then: {debit_account: "6200"}
+        """,
+    )
+    invs = [invoice(n) for n in range(1, 8)] + [invoice(9, supplier_id="SUP-X")]
+    lines = [line(n, 1, "Hosting", "100.00", tax="19.00") for n in range(1, 8)]
+    whole = post_invoices(invs, lines, rules, FX, "EUR", "p")
+    monkeypatch.setattr(engine, "CHUNK_INVOICES", 3)
+    chunked = post_invoices(invs, lines, rules, FX, "EUR", "p")
+    assert chunked.journal_lines == whole.journal_lines and len(whole.journal_lines) == 21
+    assert chunked.review == whole.review and len(whole.review) == 1
+    assert chunked.posted == whole.posted
+    assert chunked.matched.to_pylist() == whole.matched.to_pylist()
