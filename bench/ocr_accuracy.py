@@ -6,7 +6,11 @@ Corpora:
   the company's supplier file, scored against HOME/truth/documents.jsonl;
 - the five real invoices in ../shared/data/invoices (fields that appear on the page, see
   that folder's README), and scans of them: every page rendered at 200 dpi and degraded
-  with closeflow.sample.scan (skew, blur, grey levels, noise).
+  with closeflow.sample.scan (skew, blur, grey levels, noise);
+- the German, French, Dutch and Spanish invoices of closeflow.sample.local_invoices (their
+  own labels, number and date formats), as digital PDFs and as --eu-scans office scans of
+  each (closeflow.sample.scan settings as the generator chooses them, PNG and JPEG),
+  scored against the values they print (LOCAL_TRUTH).
 
 A field counts only where the truth has a value. An invoice sent to review is still scored
 on what it read; the table also shows the share that came out `extracted` and, of those,
@@ -14,7 +18,8 @@ the share with any wrong field ("wrong but trusted": what finance would post uns
 Targets (issue 3) apply to number, dates, net, tax, total and supplier tax id, each field
 on its own. The benchmark prints; it never fails.
 
-    python bench/ocr_accuracy.py [--days N] [--seed S] [--workers W] [--misses] [--json]
+    python bench/ocr_accuracy.py [--days N] [--seed S] [--eu-scans K] [--workers W]
+                                 [--misses] [--json]
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import io
 import json
 import os
 import random
@@ -43,6 +47,8 @@ REAL_SCAN_DPI = 200
 START = dt.date(2026, 1, 5)  # a Monday
 DEFAULT_DAYS = 45
 DEFAULT_SEED = 7
+DEFAULT_EU_SCANS = 3  # scans of each European invoice
+EU_TODAY = dt.date(2026, 3, 1)  # "now" for the future-date check of the 2026 invoices
 
 # Every invoice field the generated truth has, in the table's order.
 FIELDS = (
@@ -105,6 +111,8 @@ CORPORA = (
     Corpus("cn_scan", "generated Chinese VAT scan", Decimal("0.97")),
     Corpus("real", "real invoices (text layer)", Decimal("0.95")),
     Corpus("real_scan", f"real invoices scanned {REAL_SCAN_DPI} dpi", Decimal("0.95")),
+    Corpus("eu", "European invoices (de/fr/nl/es) digital", Decimal("0.99")),
+    Corpus("eu_scan", "European invoices scanned", Decimal("0.97")),
 )
 KIND_CORPUS = {
     "digital_pdf": "digital",
@@ -113,7 +121,16 @@ KIND_CORPUS = {
     "cn_vat_pdf": "cn_pdf",
     "cn_vat_scan": "cn_scan",
 }
-SLOW_FIRST = {"cn_scan": 0, "real_scan": 1, "scan": 2, "cn_pdf": 3, "real": 4, "digital": 5}
+SLOW_FIRST = {
+    "cn_scan": 0,
+    "real_scan": 1,
+    "eu_scan": 2,
+    "scan": 3,
+    "cn_pdf": 4,
+    "real": 5,
+    "eu": 6,
+    "digital": 7,
+}
 
 
 @dataclasses.dataclass
@@ -187,50 +204,39 @@ def real_expected(name: str) -> dict:
     return want
 
 
-def render_real_scan(pdf_path: Path, out: Path, seed: int) -> Path:
-    """Every page of a real PDF at 200 dpi, degraded like the generator's office scans
-    (closeflow.sample.scan). One page: a PNG; more: a multi-page TIFF."""
-    import pypdfium2 as pdfium
-
-    from closeflow.sample.scan import choose_settings, degrade, encode
-
-    rng = random.Random(f"{seed}:{pdf_path.stem}")
-    settings = choose_settings(rng, "png")
-    settings = dataclasses.replace(
-        settings, dpi=REAL_SCAN_DPI, blur=round(settings.blur * REAL_SCAN_DPI / settings.dpi, 2)
-    )
-    document = pdfium.PdfDocument(str(pdf_path))
-    pages = []
-    try:
-        for n in range(len(document)):
-            page = document[n]
-            bitmap = page.render(scale=REAL_SCAN_DPI / 72, grayscale=True, may_draw_forms=False)
-            image = bitmap.to_pil().convert("L")
-            page.close()
-            pages.append(degrade(image, settings, rng.randrange(2**31) + n))
-    finally:
-        document.close()
-    if len(pages) == 1:
-        target = out / f"{pdf_path.stem}.png"
-        target.write_bytes(encode(pages[0], settings))
-    else:
-        target = out / f"{pdf_path.stem}.tif"
-        buffer = io.BytesIO()
-        dpi = (REAL_SCAN_DPI, REAL_SCAN_DPI)
-        pages[0].save(
-            buffer, "TIFF", save_all=True, append_images=pages[1:], dpi=dpi, compression="tiff_lzw"
-        )
-        target.write_bytes(buffer.getvalue())
-    return target
-
-
 def real_tasks(scan_dir: Path, seed: int) -> list[Task]:
+    """Each real PDF, and every page of it at 200 dpi degraded like the generator's office
+    scans (closeflow.sample.scan.scan_document: skew, blur, grey levels, noise)."""
+    from closeflow.sample.scan import scan_document
+
     tasks = []
     for pdf_path in sorted(REAL_INVOICES.glob("*.pdf")):
         want = real_expected(pdf_path.stem)
         tasks.append(Task("real", pdf_path.name, str(pdf_path), want, False, None))
-        scan = render_real_scan(pdf_path, scan_dir, seed)
+        scan = scan_document(pdf_path, scan_dir, seed, REAL_SCAN_DPI)
         tasks.append(Task("real_scan", scan.name, str(scan), want, False, None))
+    return tasks
+
+
+def eu_tasks(folder: Path, seed: int, scans: int) -> list[Task]:
+    """Each European invoice as its digital PDF and as `scans` office scans of it (PNG and
+    JPEG in turn, settings drawn as the sample generator draws them)."""
+    from closeflow.sample.local_invoices import LOCAL_INVOICES, LOCAL_TRUTH, render_local
+    from closeflow.sample.scan import choose_settings, scan_pdf
+
+    tasks = []
+    for inv in LOCAL_INVOICES:
+        pdf = render_local(folder / f"{inv.language}.pdf", inv)
+        want = dict(LOCAL_TRUTH[inv.language])
+        tasks.append(Task("eu", pdf.name, str(pdf), want, False, EU_TODAY))
+        for k in range(scans):
+            rng = random.Random(f"{seed}:{inv.language}:{k}")
+            image_format = "png" if k % 2 == 0 else "jpeg"
+            settings = choose_settings(rng, image_format)
+            suffix = "png" if image_format == "png" else "jpg"
+            image = folder / f"{inv.language}-scan{k}-{settings.dpi}dpi.{suffix}"
+            image.write_bytes(scan_pdf(pdf.read_bytes(), settings, rng.randrange(2**31)))
+            tasks.append(Task("eu_scan", image.name, str(image), want, False, EU_TODAY))
     return tasks
 
 
@@ -367,6 +373,8 @@ def print_table(scores: dict, header: str) -> None:
         "cn_scan": "cn VAT scan",
         "real": "real text",
         "real_scan": "real scan",
+        "eu": "eu digital",
+        "eu_scan": "eu scan",
     }
     print(f"{'corpus':<22}" + "".join(f"{names[k]:>{width}}" for k in keys))
     print(f"{'documents':<22}" + "".join(f"{scores[k]['documents']:>{width}}" for k in keys))
@@ -429,6 +437,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=DEFAULT_DAYS, help="generated days of inbox")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument(
+        "--eu-scans", type=int, default=DEFAULT_EU_SCANS, help="scans of each European invoice"
+    )
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--misses", action="store_true", help="list every wrong field")
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
@@ -468,19 +479,23 @@ def main() -> None:
         scan_dir = Path(tmp) / "real_scans"
         scan_dir.mkdir()
         tasks += real_tasks(scan_dir, args.seed)
+        eu_dir = Path(tmp) / "european"
+        eu_dir.mkdir()
+        tasks += eu_tasks(eu_dir, args.seed, args.eu_scans)
         reading = bar.add_task("extract", total=len(tasks))
         results = run_all(tasks, home / "company", args.workers, lambda: bar.advance(reading))
     seconds = time.perf_counter() - t0
     scores = score(results)
     header = (
         f"ocr accuracy: generated {args.days} days from {START} (seed {args.seed}) + "
-        f"{len(list(REAL_INVOICES.glob('*.pdf')))} real invoices; {args.workers} workers, "
-        f"{seconds:.0f} s"
+        f"{len(list(REAL_INVOICES.glob('*.pdf')))} real invoices + 4 European invoices "
+        f"({args.eu_scans} scans each); {args.workers} workers, {seconds:.0f} s"
     )
     if args.json:
         out = {
             "days": args.days,
             "seed": args.seed,
+            "eu_scans": args.eu_scans,
             "workers": args.workers,
             "seconds": round(seconds, 1),
             "corpora": scores,

@@ -3,7 +3,9 @@
 (i)   seconds per scanned page through closeflow (`extract_file` on the image, and
       `ocr.tesseract.ocr_page` on the loaded image) vs the bare `tesseract` command on the
       same image files with the same settings (eng, --psm 3, --dpi of the image,
-      -c tessedit_do_invert=0, TSV output, OMP_THREAD_LIMIT=1); one page at a time, the
+      -c tessedit_do_invert=0, TSV output, OMP_THREAD_LIMIT=1); the bare command reads the
+      original scan file, closeflow's time includes its own loading, preprocessing and
+      handing the prepared image over (BMP) to tesseract; one page at a time, the
       methods alternated, best of --rounds per page, wall and CPU seconds (the process
       and its tesseract children). Target ratio <= 1.10. The closeflow CPU time is also
       split into its steps (load, orientation check, prepare, each tesseract pass, fields).
@@ -19,7 +21,8 @@
 
 Scanned pages are the generated sample company's English office scans (PNG/JPEG); the
 Chinese VAT scans are timed apart in (i), since closeflow reads them twice (eng, then
-chi_sim) where the bare baseline runs chi_sim once. The benchmark prints; it never fails.
+chi_sim) where the bare baseline runs chi_sim once (what a user who knew the language
+would run). The benchmark prints; it never fails.
 The machine is shared: the load average is printed with the figures.
 
     python bench/ocr_speed.py [--days N] [--seed S] [--rounds R] [--copies C] [--json]

@@ -4,13 +4,17 @@ Generates the batch deterministically (seeded numpy; EUR and CNY, credit notes, 
 19 % lines, 2,000 suppliers of which 2 % have no rule) into Parquet, then, each in a
 fresh process so the peak memory is the step's own:
 
-- the engine: `post_invoices` on the Parquet tables, as `closeflow post` runs it (rule
-  matching, splits, tax lines, FX, balanced entries, review reasons);
+- the engine: `post_parquet` from the Parquet files to Parquet files, as `closeflow post`
+  runs it (rule matching, splits, tax lines, FX, balanced entries, review reasons), a
+  chunk of invoices at a time, each chunk's journal written as soon as it is made; here
+  also the per-line accounts (for the comparison below);
 - the baseline: a hand-written DuckDB SQL join that assigns the same accounts (a CASE
   over the description / tax-rate rules, then a join to the supplier -> account map).
 
-Prints the seconds and the peak resident memory (getrusage) of each, the ratio, and
-whether both assigned the same account to every line. Never fails: it prints.
+Prints the seconds and the peak resident memory (getrusage) of each, the ratio, whether
+both assigned the same account to every line, and an md5 over all journal lines, which
+for the seeded 100,000 and 1,000,000 invoice batches must equal the recorded reference
+(the journal as the engine made it before it streamed). Never fails: it prints.
 
     python bench/posting.py [--invoices 1000000] [--rules 200] [--keep DIR]
 """
@@ -270,40 +274,77 @@ def generate(folder: Path, n_invoices: int, n_rules: int, seed: int = 7) -> dict
     return {"invoices": n_invoices, "lines": n_lines}
 
 
+# the journal's hash (journal_hash) for the seeded batches, as posted before the engine
+# wrote its output a chunk at a time: a change to the engine must not change a line
+REFERENCE_JOURNAL = {
+    100_000: (513_009, "39529dc2fabec0603df66be233ff8535"),
+    1_000_000: (5_126_561, "bd4e9e0739b4c66cf12a248b7f6dbed8"),
+}
+HASHED = (
+    "entry_id line_no entry_date period account amount currency amount_txn fx_rate "
+    "cost_center supplier_id source_type source_id rule_id rule_version description run_id "
+    "project"
+).split()
+
+
+def journal_hash(con, relation: str) -> tuple[int, str]:
+    """Row count and an md5 over every journal line (the columns HASHED, in entry and line
+    order), so two runs can be compared line for line without holding both."""
+    cols = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '\\N')" for c in HASHED)
+    [(n, digest)] = con.execute(
+        f"SELECT count(*), md5(string_agg(md5(concat_ws('|', {cols})), '' "
+        f"ORDER BY entry_id, line_no)) FROM {relation}"
+    ).fetchall()
+    return n, digest
+
+
 def run_engine(folder: Path) -> dict:
+    """`closeflow post`'s work: post_parquet reads the Parquet a chunk of invoices at a
+    time and writes the journal as it goes (and, here, the per-line accounts, for the
+    comparison with the baseline)."""
     from closeflow.config import FxRates
-    from closeflow.posting import load_rules, post_invoices
-    from closeflow.posting.engine import read_batch
+    from closeflow.posting import load_rules
+    from closeflow.posting.engine import post_parquet
 
     t0 = time.perf_counter()
-    invoices, lines = read_batch(folder / "invoices.parquet", folder / "invoice_lines.parquet")
     rules = load_rules(folder / "rules.yml")
     fx = FxRates.load(folder / "fx_rates.csv")
+    counts = post_parquet(
+        folder / "invoices.parquet",
+        folder / "invoice_lines.parquet",
+        rules,
+        fx,
+        "EUR",
+        "post:bench",
+        folder / "journal_lines.parquet",
+        folder / "review_queue.parquet",
+        explain_path=folder / "explain.parquet",
+    )
     t1 = time.perf_counter()
-    res = post_invoices(invoices, lines, rules, fx, "EUR", "post:bench")
-    t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the checks
-    j = res.journal
     import duckdb
 
     con = duckdb.connect()
-    con.register("j", j)
+    journal = f"read_parquet('{folder / 'journal_lines.parquet'}')"
     unbalanced = con.execute(
-        "SELECT count(*) FROM (SELECT entry_id FROM j GROUP BY entry_id HAVING sum(amount) <> 0)"
+        f"SELECT count(*) FROM (SELECT entry_id FROM {journal} GROUP BY entry_id "
+        f"HAVING sum(amount) <> 0)"
     ).fetchall()[0][0]
-    con.register("m", res.matched.select(["invoice_id", "line_no", "account"]))
+    n_hashed, digest = journal_hash(con, journal)
     con.execute(
-        f"COPY (SELECT * FROM m ORDER BY invoice_id, line_no) TO '{folder / 'engine.parquet'}'"
+        f"COPY (SELECT invoice_id, line_no, account FROM '{folder / 'explain.parquet'}' "
+        f"ORDER BY invoice_id, line_no) TO '{folder / 'engine.parquet'}'"
     )
     return {
-        "read_s": t1 - t0,
-        "post_s": t2 - t1,
-        "journal_lines": j.num_rows,
-        "entries": len(res.posted_ids),
-        "review": len(res.review),
+        "post_s": t1 - t0,
+        "invoices": counts.invoices,
+        "journal_lines": counts.journal_lines,
+        "entries": counts.posted,
+        "review": counts.review,
         "unbalanced": unbalanced,
         "rules": len(rules.rules),
         "maxrss_mib": peak,
+        "journal_hash": [n_hashed, digest],
     }
 
 
@@ -396,12 +437,22 @@ def main() -> None:
     base = _child("baseline", folder)
     if eng:
         print(
-            f"engine:   {eng['post_s']:.2f} s to post ({eng['read_s']:.2f} s reading Parquet), "
+            f"engine:   {eng['post_s']:.2f} s to post (Parquet in, Parquet out, included), "
             f"peak {eng['maxrss_mib']:,.0f} MiB (process, inputs included); "
             f"{eng['entries']:,} entries, "
             f"{eng['journal_lines']:,} journal lines, {eng['review']:,} to review, "
             f"{eng['unbalanced']} unbalanced"
         )
+        n_hashed, digest = eng["journal_hash"]
+        ref = REFERENCE_JOURNAL.get(args.invoices) if args.rules == 200 else None
+        verdict = (
+            "no reference for this size"
+            if ref is None
+            else "identical to the reference"
+            if tuple(ref) == (n_hashed, digest)
+            else f"DIFFERENT from the reference {ref[1]} ({ref[0]:,} lines)"
+        )
+        print(f"journal:  {n_hashed:,} lines, md5 {digest}: {verdict}")
     if base:
         print(
             f"baseline: {base['assign_s']:.2f} s (hand-written DuckDB SQL join, accounts only, "

@@ -23,12 +23,13 @@ from pathlib import Path
 import pytesseract
 from PIL import Image
 
+from closeflow.money import round_money
 from ocr import load, pdf, tesseract
 from ocr.chinese import invoice_kind
-from ocr.fields import Fields, document_type, extract_fields, language
+from ocr.fields import CORROBORATED, Fields, document_type, extract_fields, language
 from ocr.items import line_items
 from ocr.layout import Line, Word, build_lines
-from ocr.model import ExtractedInvoice, ExtractionMethod
+from ocr.model import ExtractedInvoice, ExtractionMethod, LineItem
 from ocr.normalize import find_amounts, parse_rate
 from ocr.suppliers import SupplierLike, match_supplier, pin_master_data
 from ocr.validate import DEFAULT_MIN_CONFIDENCE, not_an_invoice, review_reasons, tax_breakdown
@@ -164,6 +165,87 @@ def _attach_items(
     inv.tax_breakdown = tax_breakdown(inv, *(rate or (None, None)))
 
 
+DERIVED_UNSURE = 0.5  # an amount worked out from two others, nothing confirming it
+ZERO = Decimal("0.00")
+
+
+def _printed_rate(lines: list[Line], fields: Fields) -> tuple[Decimal, Decimal | None] | None:
+    """The one tax rate printed beside the tax amount (see `_document_rate`), else the one
+    rate the tax labels' lines print where their amount could not be read ("VAT 19%: LAS")."""
+    rate = _document_rate(lines, fields)
+    if rate is not None or "tax_amount" in fields.values:
+        return rate
+    rates = {parse_rate(lines[i].text) for i in fields.tax_lines} - {None}
+    return (rates.pop(), None) if len(rates) == 1 else None
+
+
+def _confirming_taxes(
+    net: Decimal, rate: tuple[Decimal, Decimal | None] | None, items: list[LineItem]
+) -> set[Decimal]:
+    """Tax amounts that would confirm a tax on `net`: the printed rate of it (or of the
+    base the tax line prints), and what the item table says where its amounts sum to
+    `net` (its 税额 column, or each line's amount at its rate, rounded per line)."""
+    out = set()
+    if rate is not None:
+        r, base = rate
+        out.add(round_money((base if base is not None else net) * r))
+    if items and sum(abs(i.amount) for i in items) == net:
+        if all(i.tax_amount is not None for i in items):
+            out.add(abs(sum((i.tax_amount for i in items), Decimal(0))))
+        default = rate[0] if rate is not None and rate[1] is None else None
+        rates = [default if i.tax_rate is None else i.tax_rate for i in items]
+        if all(r is not None for r in rates):
+            taxes = (round_money(abs(i.amount) * r) for i, r in zip(items, rates, strict=True))
+            out.add(sum(taxes, ZERO))
+    return out
+
+
+def _complete_amounts(
+    inv: ExtractedInvoice, lines: list[Line], fields: Fields, confidence: dict[str, float]
+) -> tuple[Decimal, Decimal | None] | None:
+    """Net, tax and total where OCR lost or misread one of them; returns the printed rate.
+
+    With two of them the third is their sum or difference. It is trusted only where
+    something read apart confirms it: the tax from total - net where it is the printed
+    rate of the net (a misread net or total cannot pass: either changes the difference
+    more than the rate changes the tax); the total (net + tax) or the net (total - tax)
+    only where the item table also sums to that net, as the rate alone checks a net to a
+    few cents. A confirmed amount replaces one read otherwise (net + tax != total), and
+    all three count as corroborated. Without confirmation a missing total, or a missing
+    tax where net and total differ, is filled in doubtful (DERIVED_UNSURE), for review.
+    """
+    net, tax, total = inv.subtotal, inv.tax_amount, inv.total
+    if net is not None and tax is not None and total is not None and net + tax == total:
+        return None
+    rate = _printed_rate(lines, fields)
+    items = line_items(lines)
+    table = sum((abs(i.amount) for i in items), ZERO) if items else None
+
+    def confirmed(n: Decimal, x: Decimal) -> bool:
+        return x in _confirming_taxes(n, rate, items)
+
+    options = []
+    if net is not None and tax is not None and table == net and confirmed(net, tax):
+        options.append(("total", net + tax, ("subtotal", "tax_amount")))
+    if net is not None and total is not None and total >= net and confirmed(net, total - net):
+        options.append(("tax_amount", total - net, ("subtotal", "total")))
+    if tax is not None and total is not None and table == total - tax and confirmed(table, tax):
+        options.append(("subtotal", total - tax, ("tax_amount", "total")))
+    if len(options) == 1:
+        ((name, value, sources),) = options
+        setattr(inv, name, value)
+        confidence[name] = CORROBORATED
+        for source in sources:
+            confidence[source] = max(confidence[source], CORROBORATED)
+    elif not options and total is None and net is not None and tax is not None:
+        inv.total = net + tax
+        confidence["total"] = min(confidence["subtotal"], confidence["tax_amount"], DERIVED_UNSURE)
+    elif not options and tax is None and net is not None and total is not None and total > net:
+        inv.tax_amount = total - net
+        confidence["tax_amount"] = min(confidence["subtotal"], confidence["total"], DERIVED_UNSURE)
+    return rate
+
+
 LOOKALIKE_RX = re.compile(r"(?<=\d)[OIl]|[OIl](?=\d)")
 LOOKALIKE_CONFIDENCE = 0.5
 
@@ -264,8 +346,9 @@ def _build(
         fields, confidence, master_reasons = _identify(
             inv, lines, text, fields, suppliers, confidence
         )
+    printed_rate = _complete_amounts(inv, lines, fields, confidence)
     inv.field_confidence = confidence
-    _attach_items(inv, lines, _document_rate(lines, fields))
+    _attach_items(inv, lines, _document_rate(lines, fields) or printed_rate)
     reason = not_an_invoice(inv, text)
     if reason:
         inv.status, inv.review_reasons = "quarantined", [reason]

@@ -10,6 +10,11 @@ Net, tax and total are chosen together: the combination that adds up wins. Witho
 printed due date, payment terms ("Net 30", "Zahlbar innerhalb von 14 Tagen", "à 30 jours
 fin de mois", "binnen 30 dagen", "a 30 días") give it, less sure than a printed one.
 `language` tells en/de/fr/nl/es/zh by a vote of distinctive words.
+
+OCR's look-alikes (0/O, 1/I/l, 5/S, 8/B) are put right in ids whose shape says which one
+is meant (a GSTIN, a USCC, an EU VAT number, the digits of an invoice number); a repair
+its check character does not prove leaves the id doubtful (REPAIRED_CONFIDENCE). On a
+Chinese form the yuan sign OCR reads as "Y", "*Y" or "半" is taken for "¥".
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ocr.layout import Line, Word, is_cjk
 from ocr.normalize import (
     CURRENCY_RE,
     WORDLIKE_CODES,
+    IdRepair,
     TermsMatch,
     compact,
     currency_code,
@@ -35,6 +41,8 @@ from ocr.normalize import (
     fold,
     iban_is_valid,
     infer_dayfirst,
+    repair_invoice_number,
+    repair_tax_id,
 )
 
 
@@ -43,7 +51,7 @@ class Label:
     field: str
     rx: re.Pattern
     weight: float = 1.0
-    kind: str = "text"  # id | date | amount | text | taxid | iban | ref | code | digits
+    kind: str = "text"  # id | cn_number | date | amount | text | taxid | iban | ref | code | digits
     pick: str = "last"  # amounts: which one of several on the line
     party: str | None = None  # "buyer"/"supplier": fixed; "context": from markers
     adjacent: bool = False  # value must follow the label directly (no look below)
@@ -75,7 +83,7 @@ LABELS: list[Label] = [
     Label("invoice_number", _rx(rf"\bcredit\s*(?:note|memo)\s*{_NO}"), 1.0, "id"),
     Label("invoice_number", _rx(r"\brechnungs?[\s-]*(?:nr\.?|nummer|no\.?)"), 1.0, "id"),
     Label("invoice_number", _rx(r"\bgutschrifts?[\s-]*(?:nr\.?|nummer)"), 1.0, "id"),
-    Label("invoice_number", _rx(r"发?票\s*号\s*码|票据号码"), 1.0, "id"),
+    Label("invoice_number", _rx(r"发?票\s*号\s*码|票据号码"), 1.0, "cn_number"),
     Label("invoice_number", _rx(r"\bfacture\s*n[°o]|n[°o]\s*de\s*facture"), 1.0, "id"),
     Label("invoice_number", _rx(rf"\b(?:bill|receipt|document|doc\.?)\s*{_NO}"), 0.9, "id"),
     Label("invoice_number", _rx(r"\bbeleg[\s-]*(?:nr\.?|nummer)"), 0.9, "id"),
@@ -166,6 +174,9 @@ LABELS: list[Label] = [
         0.7,
         "amount",
     ),
+    # "Charges $4.11" over "Tax $0.00" (a cloud or utility bill): the net, where a line
+    # starts with the word; never "Room Charges" or "Total charges"
+    Label("subtotal", _rx(r"^\s*charges\b(?!\s*(?:for|of|to|from)\b)"), 0.6, "amount"),
     Label(
         "tax_amount",
         _rx(rf"{_NOT_TAX_BEFORE}(?:\btotal\s*)?\b{_TAX}\b\.?{_NOT_TAX_AMOUNT}"),
@@ -232,9 +243,9 @@ LABELS += [
         "invoice_number",
         _rx(
             r"\bfactuur[\s-]*(?:nummer|nr\.?|no\.?)|\bnum[ée]ro\s*de\s*facture|"
-            r"\bfacture\s*n\.?\s?[°º]|\bn\.?\s?[°º]\s*(?:de\s*)?factur[ae]|"
+            r"\bfacture\s*n\.?\s?[°º%]|\bn\.?\s?[°º]\s*(?:de\s*)?factur[ae]|"
             r"\bn[úu]m(?:ero|\.)?\s*(?:de\s*)?factura|"
-            r"\bfactura\s*(?:n\.?\s?[°º]|n[úu]m(?:ero|\.)?|n[oe2](?=\s*[:.]))"
+            r"\bfactura\s*(?:n\.?\s?[°º%]|n[úu]m(?:ero|\.)?|n[oe2](?=\s*[:.]))"  # OCR: nº as n%
         ),
         1.0,
         "id",
@@ -448,6 +459,7 @@ class Fields:
 
     values: dict[str, Found] = field(default_factory=dict)
     amount_in_words: Found | None = None
+    tax_lines: list[int] = field(default_factory=list)  # lines a tax amount is labelled on
 
 
 # ---------------------------------------------------------------- label hits
@@ -464,6 +476,14 @@ def _hits(lines: list[Line], labels: list[Label]) -> list[list[Hit]]:
             for m in lb.rx.finditer(text)
             if m.end() > m.start()
         ]
+        if "ı" in text:  # OCR's dotless ı: an i or an l that lost its dot ("Totaı EUR")
+            seen = {(id(h.label), h.start, h.end) for h in found}
+            for variant in (text.replace("ı", "i"), text.replace("ı", "l")):
+                for lb in labels:
+                    for m in lb.rx.finditer(variant):
+                        if m.end() > m.start() and (id(lb), m.start(), m.end()) not in seen:
+                            seen.add((id(lb), m.start(), m.end()))
+                            found.append(Hit(lb, i, m.start(), m.end()))
         # a supplier template's labels (weight > 1) come first, then the longer label
         found.sort(key=lambda h: (h.label.weight <= 1, -(h.end - h.start), -h.label.weight))
         kept: list[Hit] = []
@@ -510,7 +530,7 @@ def _party(lines: list[Line], markers: list[tuple[int, int, str]], hit: Hit) -> 
 # ---------------------------------------------------------------- values
 
 
-_SEPARATORS = " \t:：.=-–|>"
+_SEPARATORS = " \t:：;；.=-–|>"  # ";" and "；": how OCR reads some colons
 
 
 def _value_spans(
@@ -649,10 +669,22 @@ def _parse_name(text: str) -> tuple[str, int, int] | None:
 
 def _parse_digits(text: str) -> tuple[str, int, int] | None:
     """A number printed as digits, maybe in groups ("23238 63613 14861 66204"): the digits."""
-    m = re.match(r"[\s:：.]*([0-9](?:[0-9A-Z]| (?=[0-9A-Z]))*)", text)
+    m = re.match(r"[\s:：;；.]*([0-9](?:[0-9A-Z]| (?=[0-9A-Z]))*)", text)
     if not m:
         return None
     return m.group(1).replace(" ", ""), m.start(1), m.end(1)
+
+
+CN_NUMBER_DIGITS = (8, 20)  # 发票号码: 8 digits on the paper form, 20 on a fully digital one
+
+
+def _parse_cn_number(text: str) -> tuple[str, int, int] | None:
+    """A 发票号码: its digits even where OCR split them ("05528 162"), if that gives one of
+    the lengths the number has; else read as any invoice number."""
+    digits = _parse_digits(text)
+    if digits is not None and digits[0].isdigit() and len(digits[0]) in CN_NUMBER_DIGITS:
+        return digits
+    return _parse_id(text)
 
 
 def _parse_code(text: str) -> tuple[str, int, int] | None:
@@ -675,8 +707,35 @@ def _parse_amount(text: str, label: Label) -> tuple[Decimal, str | None, int, in
     return chosen.value, chosen.currency, chosen.start, chosen.end
 
 
+# How OCR reads the yuan sign of a Chinese form: "Y14,265.26", "*Y", "“YY", "半 13,457.80".
+_YUAN_MISREAD_RX = re.compile(r"(?<![A-Za-z])[*“”\"'‘’#]{0,2}(?:Y{1,2}|¥|半|关|羊)(?=\s?\d)")
+
+
+def _yuan_misreads(text: str) -> str:
+    """`text` of a line with Chinese on it, each misread yuan sign as "¥" (same length)."""
+    return _YUAN_MISREAD_RX.sub(lambda m: " " * (len(m.group(0)) - 1) + "¥", text)
+
+
+REPAIRED_CONFIDENCE = 0.5  # an OCR'd id whose look-alikes were put right without proof
+_DATE_UNITS_RX = re.compile(r"[年月日号]+")  # the units of 2026年01月07日: no value in them
+
+
+def _repair(kind: str, value: str, ocr: bool) -> IdRepair | None:
+    """The look-alike repair of an OCR'd id (never of a text layer's), if it has one."""
+    if not ocr:
+        return None
+    if kind == "taxid":
+        return repair_tax_id(value)
+    if kind in ("id", "cn_number"):
+        return repair_invoice_number(value)
+    return None
+
+
 def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) -> Found | None:
-    """The first span near `hit` that parses as the label's kind of value."""
+    """The first span near `hit` that parses as the label's kind of value.
+
+    An OCR'd id is put right where its shape allows (ocr.normalize.repair_tax_id,
+    repair_invoice_number); a repair no check character proves leaves it doubtful."""
     kind = hit.label.kind
     for j, start, end in _value_spans(lines, hits, hit):
         line = lines[j]
@@ -684,6 +743,8 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
         text = fold(raw)
         currency = None
         if kind == "amount":
+            if any(is_cjk(c) for c in line.text):
+                text = _yuan_misreads(text)
             parsed = _parse_amount(text, hit.label)
             if parsed is None:
                 continue
@@ -696,6 +757,7 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
         else:
             parser = {
                 "id": _parse_id,
+                "cn_number": _parse_cn_number,
                 "ref": _parse_ref,
                 "taxid": _parse_taxid,
                 "iban": _parse_iban,
@@ -710,9 +772,15 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
             if kind == "text" and not any(is_cjk(c) for c in value):
                 value = raw[a:b]  # names keep their own characters
         words = line.words_in(start + a, start + b) or line.words_in(start, end)
-        return Found(
-            value, _conf(words, hit.label.weight), hit.label.weight, j, start + a, currency
-        )
+        if kind == "date":  # a misread 日 after the digits changes nothing of the date
+            words = [w for w in words if not _DATE_UNITS_RX.fullmatch(w.text)] or words
+        conf = _conf(words, hit.label.weight)
+        repair = _repair(kind, value, any(w.run is not None for w in words))
+        if repair is not None and repair.repaired:
+            value = repair.value
+            if not repair.proven:
+                conf = min(conf, REPAIRED_CONFIDENCE)
+        return Found(value, conf, hit.label.weight, j, start + a, currency)
     return None
 
 
@@ -933,7 +1001,10 @@ def extract_fields(lines: list[Line], extra_labels: Sequence[Label] = ()) -> Fie
     currency = _currency(lines, values, text)
     if currency:
         values["currency"] = currency
-    return Fields(values, _amount_in_words(lines))
+    tax_lines = sorted(
+        {h.line for line_hits in hits for h in line_hits if h.label.field == "tax_amount"}
+    )
+    return Fields(values, _amount_in_words(lines), tax_lines)
 
 
 def document_type(lines: list[Line]) -> str:

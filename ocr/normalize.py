@@ -387,3 +387,197 @@ def iban_is_valid(iban: str) -> bool:
         return False
     digits = "".join(str(int(c, 36)) for c in s[4:] + s[:4])
     return int(digits) % 97 == 1
+
+
+# ---------------------------------------------------------------- OCR repairs of ids
+#
+# OCR confuses 0/O, 1/I/l, 5/S and 8/B. Where an id has a known shape (a digit here, a
+# letter there) the misread character has only one reading; where a check character
+# exists it says whether the repaired id is the printed one. A repair without such proof
+# leaves the id doubtful (`IdRepair.proven` False): extraction lowers its confidence.
+
+TO_DIGIT = str.maketrans("OoIlSB", "001158")
+TO_LETTER = str.maketrans("0158", "OISB")
+_ALNUM_LOOKALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
+
+
+@dataclass(frozen=True)
+class IdRepair:
+    value: str
+    repaired: bool  # a character was changed
+    proven: bool  # a check character (or check digits) confirms the value
+
+
+def _by_shape(value: str, shape: str) -> str | None:
+    """`value` with each character made what `shape` asks at its place: D a digit, L a
+    letter, A either; any other character of `shape` is that literal ("Z", "U"). None if
+    a character cannot be one (a letter that looks like no digit where a digit must be)."""
+    if len(value) != len(shape):
+        return None
+    out = []
+    for ch, want in zip(value, shape, strict=True):
+        if want == "D":
+            ch = ch.translate(TO_DIGIT)
+            if not ch.isdigit():
+                return None
+        elif want == "L":
+            ch = ch.translate(TO_LETTER)
+            if not ch.isalpha():
+                return None
+        elif want == "A":
+            if not ch.isalnum():
+                return None
+        elif ch == want or ch.translate(TO_LETTER) == want or (want == "Z" and ch == "2"):
+            ch = want
+        else:
+            return None
+        out.append(ch)
+    return "".join(out)
+
+
+def _check_alternatives(value: str, shape: str, valid, limit: int = 3) -> str | None:  # noqa: ANN001
+    """The one reading of `value` that `valid` accepts, trying the look-alike of each
+    character at a free (A) place of `shape`; None if none or more than one does."""
+    places = [i for i, want in enumerate(shape) if want == "A" and value[i] in _ALNUM_LOOKALIKES]
+    if len(places) > limit:
+        return None
+    readings = [value]
+    for i in places:
+        readings += [r[:i] + _ALNUM_LOOKALIKES[r[i]] + r[i + 1 :] for r in readings]
+    good = {r for r in readings if valid(r)}
+    return good.pop() if len(good) == 1 else None
+
+
+_ID36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+GSTIN_SHAPE = "DDLLLLLDDDDLAZA"  # state, PAN (5 letters, 4 digits, a letter), entity, Z, check
+GSTIN_RE = re.compile(r"\d{2}[A-Z]{5}\d{4}[A-Z][A-Z\d]Z[A-Z\d]")
+
+
+def gstin_check_char(first14: str) -> str:
+    """The check character of an Indian GSTIN: Luhn mod 36 over its first 14 characters."""
+    total = 0
+    for i, ch in enumerate(first14):
+        product = _ID36.index(ch) * (2 if i % 2 else 1)
+        total += product // 36 + product % 36
+    return _ID36[(36 - total % 36) % 36]
+
+
+def gstin_is_valid(code: str) -> bool:
+    return bool(GSTIN_RE.fullmatch(code)) and gstin_check_char(code[:14]) == code[14]
+
+
+def _de_vat_valid(digits: str) -> bool:  # ISO 7064 MOD 11,10 (USt-IdNr.)
+    product = 10
+    for ch in digits[:8]:
+        total = (int(ch) + product) % 10 or 10
+        product = 2 * total % 11
+    return (11 - product) % 10 == int(digits[8])
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _fr_vat_valid(rest: str) -> bool:  # key = (12 + 3 x (SIREN mod 97)) mod 97
+    return rest[:2].isdigit() and int(rest[:2]) == (12 + 3 * (int(rest[2:]) % 97)) % 97
+
+
+def _be_vat_valid(digits: str) -> bool:
+    return 97 - int(digits[:8]) % 97 == int(digits[8:])
+
+
+# EU VAT numbers by country prefix: the shapes of what follows it, and their check where
+# one is public and simple.
+VAT_SHAPES: dict[str, tuple[tuple[str, ...], object]] = {
+    "DE": (("DDDDDDDDD",), _de_vat_valid),
+    "AT": (("UDDDDDDDD",), None),
+    "FR": (("DDDDDDDDDDD", "AADDDDDDDDD"), _fr_vat_valid),  # the key: digits, rarely letters
+    "NL": (("DDDDDDDDDBDD",), None),
+    "BE": (("DDDDDDDDDD",), _be_vat_valid),
+    "IT": (("DDDDDDDDDDD",), _luhn_valid),
+    "ES": (("ADDDDDDDA",), None),
+    "PT": (("DDDDDDDDD",), None),
+    "PL": (("DDDDDDDDDD",), None),
+    "SE": (("DDDDDDDDDDDD",), None),
+    "DK": (("DDDDDDDD",), None),
+    "FI": (("DDDDDDDD",), None),
+    "LU": (("DDDDDDDD",), None),
+    "GB": (("DDDDDDDDD", "DDDDDDDDDDDD"), None),
+}
+
+
+def _repair(value: str, shape: str, valid) -> IdRepair | None:  # noqa: ANN001
+    fixed = _by_shape(value, shape)
+    if fixed is None:
+        return None
+    if valid is not None and not valid(fixed):
+        # a look-alike at a place the shape leaves free: the check picks the reading, but
+        # with a few readings tried one may pass by chance: a repair, never a proof
+        other = _check_alternatives(fixed, shape, valid)
+        return IdRepair(other or fixed, (other or fixed) != value, False)
+    return IdRepair(fixed, fixed != value, valid is not None)
+
+
+def repair_tax_id(value: str) -> IdRepair:
+    """An OCR'd tax id with the look-alikes its shape rules out put right: an Indian
+    GSTIN, a Chinese unified social credit code, an EU VAT number after its country
+    prefix (`value` in its compact form, see `compact`). `proven` where its check
+    character or digits hold after the repair."""
+    from ocr.chinese import USCC_CHARS, uscc_is_valid  # ocr.chinese imports nothing of ours
+
+    if len(value) == 15 and sum(c.isdigit() for c in value[:2] + value[7:11]) >= 4:
+        repaired = _repair(value, GSTIN_SHAPE, gstin_is_valid)
+        if repaired is not None:
+            return repaired
+    if len(value) == 16:  # a speck read as a character before or after a GSTIN
+        for window in (value[1:], value[:-1]):
+            repaired = _repair(window, GSTIN_SHAPE, gstin_is_valid)
+            if repaired is not None and repaired.proven:
+                return IdRepair(repaired.value, True, False)
+    if len(value) == 18 and value[:2].translate(TO_DIGIT).isdigit():
+        fixed = value.translate(str.maketrans("OISZ", "0152"))  # letters a USCC never has
+        if all(c in USCC_CHARS for c in fixed):
+            repaired = _repair(fixed, "AADDDDDDAAAAAAAAAA", uscc_is_valid)
+            if repaired is not None:
+                return IdRepair(repaired.value, repaired.value != value, repaired.proven)
+    country, rest = value[:2], value[2:]
+    if country in VAT_SHAPES:
+        shapes, valid = VAT_SHAPES[country]
+        for shape in shapes:
+            repaired = _repair(rest, shape, valid)
+            if repaired is not None:
+                return IdRepair(country + repaired.value, repaired.repaired, repaired.proven)
+    return IdRepair(value, False, False)
+
+
+_LOOKALIKE_LETTER = "OoIl"
+_ID_SEGMENT_RX = re.compile(r"([A-Za-z]*[A-HJ-NP-Za-hj-km-np-z])([0-9OoIl]*[0-9][0-9OoIl]*)")
+
+
+def repair_invoice_number(value: str) -> IdRepair:
+    """An OCR'd invoice number with O/o and I/l put right where they stand for digits:
+    in a part (between - / _ .) of digits, and in the digits after a letter prefix
+    ("AROO00051" -> "AR0000051", "INV-2O26-0O555" -> "INV-2026-00555"). A prefix ending in
+    O or I cannot be told from digits: the repair is never proven."""
+    parts = re.split(r"([-/_.])", value)
+    out = []
+    for part in parts:
+        digits = sum(c.isdigit() for c in part)
+        if (
+            digits
+            and any(c in _LOOKALIKE_LETTER for c in part)
+            and re.fullmatch(r"[0-9OoIl]+", part)
+            and 2 * digits >= len(part)
+        ):
+            part = part.translate(TO_DIGIT)
+        else:
+            m = _ID_SEGMENT_RX.fullmatch(part)
+            if m and any(c in _LOOKALIKE_LETTER for c in m.group(2)):
+                part = m.group(1) + m.group(2).translate(TO_DIGIT)
+        out.append(part)
+    fixed = "".join(out)
+    return IdRepair(fixed, fixed != value, False)

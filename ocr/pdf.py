@@ -26,6 +26,15 @@ TEXT_LAYER_CONFIDENCE = 0.99
 MIN_TEXT_CHARS = 40  # fewer printable characters than this: treat the page as a scan
 
 
+def _word(
+    chars: list[str], left: float, bottom: float, right: float, top: float, height: float, page: int
+) -> Word:
+    """A text-layer word from its characters and its box in PDF units (y up)."""
+    return Word(
+        "".join(chars), left, height - top, right, height - bottom, page, TEXT_LAYER_CONFIDENCE
+    )
+
+
 def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
     """Words of the page's text layer, in points from the top-left corner.
 
@@ -39,7 +48,6 @@ def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
     textpage = page.get_textpage()
     words: list[Word] = []
     add_word = words.append
-    conf = TEXT_LAYER_CONFIDENCE
     get_unicode = pdfium_c.FPDFText_GetUnicode
     get_box = pdfium_c.FPDFText_GetLooseCharBox
     rect = pdfium_c.FS_RECTF()
@@ -55,17 +63,7 @@ def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
             code = get_unicode(raw, i)
             if code in _WORD_BREAKS:
                 if chars:
-                    add_word(
-                        Word(
-                            "".join(chars),
-                            w_left,
-                            height - w_top,
-                            w_right,
-                            height - w_bottom,
-                            page_no,
-                            conf,
-                        )
-                    )
+                    add_word(_word(chars, w_left, w_bottom, w_right, w_top, height, page_no))
                     chars.clear()
                 continue
             ch = chr(code)
@@ -86,17 +84,7 @@ def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
                     or left < w_left - 0.5
                     or (gap > 0.25 * size and not (gap < 0.6 * size and is_cjk(ch)))
                 ):
-                    add_word(
-                        Word(
-                            "".join(chars),
-                            w_left,
-                            height - w_top,
-                            w_right,
-                            height - w_bottom,
-                            page_no,
-                            conf,
-                        )
-                    )
+                    add_word(_word(chars, w_left, w_bottom, w_right, w_top, height, page_no))
                     chars.clear()
                     w_left, w_bottom, w_right, w_top = left, bottom, right, top
                 else:
@@ -112,17 +100,7 @@ def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
                 w_left, w_bottom, w_right, w_top = left, bottom, right, top
             add_char(ch)
         if chars:
-            add_word(
-                Word(
-                    "".join(chars),
-                    w_left,
-                    height - w_top,
-                    w_right,
-                    height - w_bottom,
-                    page_no,
-                    conf,
-                )
-            )
+            add_word(_word(chars, w_left, w_bottom, w_right, w_top, height, page_no))
     finally:
         textpage.close()
     return words

@@ -18,7 +18,7 @@ from ocr.chinese import (
     uscc_is_valid,
 )
 from ocr.model import ExtractedInvoice, TaxBreakdown
-from ocr.normalize import ISO_CURRENCIES, iban_is_valid
+from ocr.normalize import GSTIN_RE, ISO_CURRENCIES, gstin_is_valid, iban_is_valid
 
 DEFAULT_MIN_CONFIDENCE = 0.6
 EARLIEST_DATE = dt.date(2000, 1, 1)
@@ -267,6 +267,10 @@ def review_reasons(
             reasons.append(
                 f"{FIELD_NAMES[name]} {value} fails the unified social credit code check "
                 "(GB 32100-2015): probably misread"
+            )
+        elif value and GSTIN_RE.fullmatch(value) and not gstin_is_valid(value):
+            reasons.append(
+                f"{FIELD_NAMES[name]} {value} fails the GSTIN check character: probably misread"
             )
     if inv.supplier_iban and not iban_is_valid(inv.supplier_iban):
         reasons.append(f"supplier IBAN {inv.supplier_iban} fails its check digits")

@@ -100,16 +100,13 @@ def cmd_bank_parse(args: argparse.Namespace) -> int:
 
 def cmd_post(args: argparse.Namespace) -> int:
     from closeflow.config import CompanyConfig, FxRates
-    from closeflow.posting import load_rules, post_invoices
-    from closeflow.posting.engine import read_batch
-    from closeflow.schemas import JOURNAL_LINES, REVIEW_QUEUE
-    from closeflow.warehouse import conform
+    from closeflow.posting import load_rules
+    from closeflow.posting.engine import post_parquet
 
     company = CompanyConfig(args.company) if args.company else None
     rules = load_rules(args.rules, accounts=company.chart.codes() if company else None)
     fx = company.fx if company else FxRates.load(args.fx_rates) if args.fx_rates else FxRates({})
     ccy = company.company.functional_currency if company else args.currency
-    invoices, lines = read_batch(args.invoices, args.lines)
     closed = company.company.closed_through if company else None
     suggester = None
     if rules.suggestions.enabled and rules.suggestions.history:
@@ -117,16 +114,24 @@ def cmd_post(args: argparse.Namespace) -> int:
 
         history = Path(args.rules).parent / rules.suggestions.history
         suggester = Suggester.train(pq.read_table(history), rules.suggestions.auto_post_above)
-    result = post_invoices(
-        invoices, lines, rules, fx, ccy, args.run_id, closed, suggester=suggester
-    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(conform(result.journal, JOURNAL_LINES), out / "journal_lines.parquet")
-    pq.write_table(conform(result.review, REVIEW_QUEUE), out / "review_queue.parquet")
+    # a chunk of invoices at a time, written as it goes: a big batch never sits in memory
+    n = post_parquet(
+        args.invoices,
+        args.lines,
+        rules,
+        fx,
+        ccy,
+        args.run_id,
+        out / "journal_lines.parquet",
+        out / "review_queue.parquet",
+        closed,
+        suggester=suggester,
+    )
     print(
-        f"{invoices.num_rows} invoices read, {len(result.posted_ids)} posted "
-        f"({result.journal.num_rows} journal lines), {len(result.review)} to review"
+        f"{n.invoices} invoices read, {n.posted} posted "
+        f"({n.journal_lines} journal lines), {n.review} to review"
     )
     return 0
 

@@ -4,6 +4,22 @@ Computed from the warehouse after the month's nightly runs: invoices received, p
 touchless; what waits in review; bank lines matched; the unreconciled amount; the trial
 balance check; and days to close (how many days after month end the last posting into
 the period was made). One row per period in raw.close_metrics, replaced on re-run.
+
+How much of the posting needed no person, and how often that went wrong:
+
+- auto-posted: an invoice whose first entry was made by one of the period's nightly
+  posting runs with every line from a rule or a confident learned suggestion (rule_id
+  set), and that never waited in the review queue (no `invoice` or `file` review item
+  for it: what a person released from review is not automatic).
+- corrected: an auto-posted invoice whose entry was changed later, seen in the ledger as
+  a `manual` or `adjustment` journal entry whose source_id is the invoice, or as the
+  invoice posted again by another run to a different set of accounts (a re-post after
+  review).
+- touchless = auto-posted and not corrected; touchless_rate = touchless / invoices
+  received in the period (extracted or sent to review by the period's ingest runs), so
+  unreadable files and invoices waiting in review count against it.
+- wrong_posting_rate = corrected / auto-posted: of what the automation posted on its
+  own, the share a person had to fix.
 """
 
 from __future__ import annotations
@@ -22,6 +38,48 @@ log = logging.getLogger(__name__)
 
 def _ratio(n: int, d: int) -> Decimal:
     return round_rate(Decimal(n) / Decimal(d)) if d else Decimal(0)
+
+
+_AUTOMATION = """
+WITH inv AS (
+    SELECT source_id, run_id, account, rule_id FROM {raw}.journal_lines
+    WHERE source_type = 'invoice'
+), first_post AS (
+    SELECT source_id, min(run_id) AS run_id FROM inv WHERE run_id LIKE 'post:%'
+    GROUP BY source_id
+), auto AS (
+    SELECT f.source_id
+    FROM first_post f JOIN inv l ON l.source_id = f.source_id AND l.run_id = f.run_id
+    WHERE f.run_id >= :post_lo AND f.run_id < :post_hi
+      AND NOT EXISTS (
+          SELECT 1 FROM {raw}.review_queue q
+          WHERE q.item_type IN ('invoice', 'file') AND q.item_id = f.source_id
+      )
+    GROUP BY f.source_id
+    HAVING count(*) FILTER (WHERE l.rule_id IS NULL) = 0
+), runs AS (
+    SELECT source_id, count(DISTINCT run_id) AS n FROM inv GROUP BY source_id
+), account_runs AS (
+    SELECT source_id, account, count(DISTINCT run_id) AS n FROM inv
+    GROUP BY source_id, account
+), corrected AS (
+    SELECT source_id FROM {raw}.journal_lines WHERE source_type IN ('manual', 'adjustment')
+    UNION
+    -- posted again by another run, and some account is not in every one of its entries
+    SELECT a.source_id FROM account_runs a JOIN runs r ON r.source_id = a.source_id
+    WHERE r.n > 1 AND a.n < r.n
+)
+SELECT count(*) AS auto_posted, count(c.source_id) AS corrected
+FROM auto a LEFT JOIN (SELECT DISTINCT source_id FROM corrected) c
+    ON c.source_id = a.source_id
+"""
+
+
+def _automation(wh, raw: str, keys: dict) -> tuple[int, int]:  # noqa: ANN001
+    """Invoices auto-posted by the period's posting runs, and how many of them were
+    corrected later (the module docstring has the definitions)."""
+    [row] = wh.query(_AUTOMATION.format(raw=raw), keys).to_pylist()
+    return int(row["auto_posted"] or 0), int(row["corrected"] or 0)
 
 
 @holds_connection
@@ -56,6 +114,8 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
         )
         or 0
     )
+    auto_posted, corrected = _automation(wh, raw, day_keys)
+    touchless = auto_posted - corrected
     review_open = (
         wh.scalar(
             f"SELECT count(*) FROM {raw}.review_queue WHERE resolved_at IS NULL AND ("
@@ -82,8 +142,11 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
         "period": period,
         "invoices_received": received,
         "invoices_posted": posted,
-        "invoices_touchless": posted,
-        "touchless_rate": _ratio(posted, received),
+        "invoices_touchless": touchless,
+        "touchless_rate": _ratio(touchless, received),
+        "invoices_auto_posted": auto_posted,
+        "invoices_corrected": corrected,
+        "wrong_posting_rate": _ratio(corrected, auto_posted),
         "review_queue_open": review_open,
         "files_quarantined": states.get("quarantined", 0),
         "bank_lines": len(lines),
@@ -115,12 +178,13 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
         encoding="utf-8",
     )
     log.info(
-        "close %s: %d invoices received, %d posted (touchless %s), %d bank lines, "
-        "match rate %s, %d open in review, trial balance difference %s",
+        "close %s: %d invoices received, %d posted (touchless %s, wrong postings %s), "
+        "%d bank lines, match rate %s, %d open in review, trial balance difference %s",
         period,
         received,
         posted,
         row["touchless_rate"],
+        row["wrong_posting_rate"],
         len(lines),
         row["match_rate"],
         review_open,

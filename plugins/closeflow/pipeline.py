@@ -111,6 +111,11 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
         f"{_pct(m['touchless_rate'])})"
         if m
         else "  close metrics: not computed yet",
+        f"  auto-posted {m['invoices_auto_posted']}, touchless {m['invoices_touchless']}, "
+        f"corrected later {m['invoices_corrected']} (wrong-posting rate "
+        f"{_pct(m['wrong_posting_rate'])})"
+        if m and m.get("wrong_posting_rate") is not None
+        else "",
         f"  bank lines {m.get('bank_lines')}, matched or explained {m.get('bank_lines_matched')}"
         f" (match rate {_pct(m['match_rate'])}), unreconciled {m.get('unreconciled_amount')}"
         if m

@@ -97,6 +97,7 @@ JOURNAL_LINES = pa.schema(
         ("rule_version", pa.string()),
         ("description", pa.string()),
         ("run_id", pa.string()),
+        ("project", pa.string()),  # project dimension, if a rule (or split) set one
     ]
 )
 
@@ -175,8 +176,11 @@ CLOSE_METRICS = pa.schema(
         ("period", pa.string()),
         ("invoices_received", pa.int64()),
         ("invoices_posted", pa.int64()),
-        ("invoices_touchless", pa.int64()),
-        ("touchless_rate", RATE),
+        ("invoices_touchless", pa.int64()),  # auto-posted and never corrected
+        ("touchless_rate", RATE),  # invoices_touchless / invoices_received
+        ("invoices_auto_posted", pa.int64()),  # by a rule or confident suggestion, no review
+        ("invoices_corrected", pa.int64()),  # auto-posted, later corrected
+        ("wrong_posting_rate", RATE),  # invoices_corrected / invoices_auto_posted
         ("review_queue_open", pa.int64()),
         ("files_quarantined", pa.int64()),
         ("bank_lines", pa.int64()),

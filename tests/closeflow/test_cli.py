@@ -32,8 +32,9 @@ def test_ocr_extract_review_threshold_from_the_command_line(capsys):
     assert main(["ocr", "extract", oyo, "--min-confidence", "0.995", "--workers", "1"]) == 0
     (doc,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert doc["status"] == "needs_review"
-    assert "total read with low confidence (0.99): check it against the document" in (
-        doc["review_reasons"]
+    assert (
+        "total read with low confidence (0.99): check it against the document"
+        in (doc["review_reasons"])
     )
 
 

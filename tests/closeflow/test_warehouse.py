@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from closeflow.schemas import TABLES
-from closeflow.warehouse import Warehouse
+from closeflow.warehouse import Warehouse, sql_type
 
 
 def _line(n: int, amount: str, run: str = "post:2026-01-05") -> dict:
@@ -125,3 +125,28 @@ def test_an_older_table_gets_the_new_columns_and_printed_prices_stay_exact(wareh
     with warehouse.transaction() as t:
         t.insert("invoice_lines", [row])
     assert warehouse.read_table("invoice_lines").to_pylist() == [row]
+
+
+def test_an_older_ledger_gets_the_project_column_and_keeps_its_lines(warehouse):
+    """journal_lines from before the project dimension: the column is added, the old
+    lines stay (project empty) and new lines carry their project."""
+    old = [f for f in TABLES["journal_lines"] if f.name != "project"]
+    with warehouse.transaction() as t:
+        t.execute("DROP TABLE raw.journal_lines")
+        cols = ", ".join(f"{f.name} {sql_type(f.type, warehouse.dialect)}" for f in old)
+        t.execute(f"CREATE TABLE raw.journal_lines ({cols})")
+        names = ", ".join(f.name for f in old)
+        t.execute(
+            f"INSERT INTO raw.journal_lines ({names}) VALUES ("
+            + ", ".join(f":{f.name}" for f in old)
+            + ")",
+            _line(1, "10.00", run="post:2026-01-04"),
+        )
+    warehouse.create_tables()
+    with warehouse.transaction() as t:
+        t.insert("journal_lines", [_line(1, "20.00") | {"project": "APOLLO"}])
+    got = warehouse.read_table("journal_lines", "TRUE ORDER BY run_id")
+    assert [(r["amount"], r["project"]) for r in got.to_pylist()] == [
+        (Decimal("10.00"), None),
+        (Decimal("20.00"), "APOLLO"),
+    ]

@@ -283,6 +283,53 @@ def test_month_end_close_metrics(installation, wh):
     assert f"posted {posted}" in installation.summary
 
 
+def test_touchless_and_wrong_posting_rates_against_the_ground_truth(installation, wh):
+    """The close metrics' automation figures, checked invoice by invoice against the
+    generator: every auto-posted entry is the expected one (no wrong postings), so the
+    touchless count is the invoices posted right with no human touch."""
+    cur = wh.execute("SELECT * FROM raw.close_metrics WHERE period = '2026-01'")
+    cols = [d[0] for d in cur.description]
+    [m] = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    truth = {t["sha256"]: t for t in installation.truth("documents.jsonl", UNTIL)}
+    got = defaultdict(lambda: defaultdict(Decimal))
+    rules = {}
+    for source_id, account, amount, rule_id in wh.execute(
+        "SELECT source_id, account, amount, rule_id FROM raw.journal_lines "
+        "WHERE source_type = 'invoice' AND run_id LIKE 'post:%'"
+    ).fetchall():
+        got[source_id][account] += amount
+        rules.setdefault(source_id, set()).add(rule_id)
+    reviewed = {
+        i
+        for (i,) in wh.execute(
+            "SELECT item_id FROM raw.review_queue WHERE item_type IN ('invoice', 'file')"
+        ).fetchall()
+    }
+    auto = {s for s in got if None not in rules[s] and s not in reviewed}
+    right, wrong = set(), set()
+    for s in auto:
+        want = defaultdict(Decimal)
+        for leg in truth[s]["expected_posting"] or []:
+            want[leg["account"]] += Decimal(leg["amount"])
+        (right if dict(got[s]) == dict(want) else wrong).add(s)
+    received = sum(t["expected_status"] in ("extracted", "needs_review") for t in truth.values())
+    assert m["invoices_received"] == received
+    assert m["invoices_auto_posted"] == len(auto) == len(got) > 20
+    assert wrong == set() and m["invoices_corrected"] == 0
+    assert m["wrong_posting_rate"] == Decimal("0.000000")
+    assert m["invoices_touchless"] == len(right)
+    rate = (Decimal(len(right)) / received).quantize(Decimal("0.000001"))
+    assert m["touchless_rate"] == rate and rate > Decimal("0.7")
+    print(
+        f"\nsample company 2026-01 (nights 1-14 January): {received} invoices received, "
+        f"{len(auto)} auto-posted, {len(right)} of them right against the ground truth, "
+        f"{len(wrong)} wrong; touchless rate {rate * 100:.1f} % "
+        f"(close metrics {m['touchless_rate']}), wrong-posting rate "
+        f"{m['wrong_posting_rate'] * 100:.1f} %"
+    )
+    assert "wrong-posting rate 0.0 %" in installation.summary
+
+
 def test_rerunning_a_night_leaves_the_warehouse_identical(installation):
     before = _dump(installation.home / "warehouse.duckdb")
     installation.closeflow(

@@ -200,10 +200,10 @@ def test_scanned_invoice_in_its_language(lang: str, local_scans: dict[str, Path]
     wrong = {name: getattr(inv, name) for name in want if getattr(inv, name) != want[name]}
     # a misread may only send the invoice to review with the field named, never pass
     assert all(_flagged(inv, name) for name in wrong), (wrong, inv.review_reasons)
-    assert set(wrong) <= {"subtotal", "tax_amount", "total"}, wrong  # amounts beside "€"
-    assert len(wrong) <= 1, wrong  # the other two amounts and every other field are exact
-    if inv.status == "extracted":
-        assert [i[:4] for i in _items(inv)] == [i[:4] for i in EXPECTED_ITEMS[lang]]
+    # OCR misreads an amount beside "€" ("235,77 €" as "233€", "1.250,17 €" as "EZID LI"):
+    # total - net at the printed rate, or net + tax where the items sum to the net, give it
+    assert wrong == {}, wrong
+    assert [i[:4] for i in _items(inv)] == [i[:4] for i in EXPECTED_ITEMS[lang]]
 
 
 def test_a_european_page_is_read_again_with_its_language(

@@ -102,6 +102,13 @@ def test_unified_social_credit_code_and_iban_checks() -> None:
     assert review_reasons(invoice(supplier_tax_id="DE123456788"), today=TODAY) == []
 
 
+def test_gstin_check_character() -> None:
+    assert review_reasons(invoice(supplier_tax_id="06AABCO6063D1ZQ"), today=TODAY) == []
+    assert review_reasons(invoice(supplier_tax_id="06AABCO6068D1ZQ"), today=TODAY) == [
+        "supplier tax id 06AABCO6068D1ZQ fails the GSTIN check character: probably misread"
+    ]
+
+
 def test_amount_in_words_must_equal_the_figures() -> None:
     inv = invoice(currency="CNY", subtotal=None, tax_amount=None, total=Decimal("1130.00"))
     assert review_reasons(inv, amount_in_words=Decimal("1130.00"), today=TODAY) == []

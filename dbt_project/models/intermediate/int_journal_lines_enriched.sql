@@ -34,6 +34,7 @@ enriched as (
         journal_lines.amount_txn,
         journal_lines.fx_rate,
         journal_lines.cost_center,
+        journal_lines.project,
         journal_lines.supplier_id,
         journal_lines.source_type,
         journal_lines.source_id,

@@ -24,6 +24,7 @@ renamed as (
         period,
         account,
         cost_center,
+        project,
         supplier_id,
         description,
 

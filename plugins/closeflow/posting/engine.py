@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,10 +43,9 @@ INVOICE_INPUT = pa.schema(list(INVOICES) + [pa.field("source_uri", pa.string())]
 # cost_center: a dimension the line may already carry (from a purchase order, say)
 LINE_INPUT = pa.schema(list(INVOICE_LINES) + [pa.field("cost_center", pa.string())])
 DICT = pa.dictionary(pa.int32(), pa.string())
-# the engine's journal lines: the contract (text columns dictionary-encoded) + project
+# the engine's journal lines: the contract, text columns dictionary-encoded
 ENGINE_JOURNAL = pa.schema(
     [pa.field(f.name, DICT if f.type == pa.string() else f.type) for f in JOURNAL_LINES]
-    + [pa.field("project", DICT)]
 )
 # what the dry run explains: per posting line, the rules that fired and the account
 MATCHED_LINES = pa.schema(
@@ -60,8 +60,8 @@ MATCHED_LINES = pa.schema(
     ]
 )
 FRAC = pa.decimal128(38, 10)
-CHUNK_INVOICES = int(__import__("os").environ.get("CLOSEFLOW_POSTING_CHUNK", "250000"))
-_DUCK_LIMITS = {"memory_limit": __import__("os").environ.get("CLOSEFLOW_POSTING_MEMORY", "1GB")}
+CHUNK_INVOICES = int(os.environ.get("CLOSEFLOW_POSTING_CHUNK", "250000"))
+_DUCK_LIMITS = {"memory_limit": os.environ.get("CLOSEFLOW_POSTING_MEMORY", "1GB")}
 
 
 @dataclass
@@ -516,16 +516,19 @@ def post_invoices(
     run_id: str,
     closed_through: str | None = None,
     suggester: object | None = None,
+    explain: bool = False,
 ) -> PostingResult:
     """Post every invoice the rules (or a confident suggestion) cover; send the rest to
     review with the reason. `invoices` and `lines` follow the table contracts (dict rows
-    or Arrow tables; `source_uri` and a line `cost_center` are optional)."""
+    or Arrow tables; `source_uri` and a line `cost_center` are optional). With
+    `explain`, the result's `matched` holds, per posting line, the rules that fired and
+    the account (what a dry run shows); otherwise it is left empty."""
     inv = as_table(invoices, INVOICE_INPUT)
     ln = as_table(lines, LINE_INPUT)
     n = inv.num_rows
     if n <= CHUNK_INVOICES:
         return _post_chunk(
-            rules, fx, functional_currency, inv, ln, run_id, closed_through, suggester
+            rules, fx, functional_currency, inv, ln, run_id, closed_through, suggester, explain
         )
     # a large batch goes in chunks of invoices (an entry never spans two), so the working
     # tables of one chunk at a time are in memory, beside the inputs and the results
@@ -545,6 +548,7 @@ def post_invoices(
                 run_id,
                 closed_through,
                 suggester,
+                explain,
             )
         )
     review = sorted((r for p in parts for r in p.review), key=lambda r: r["item_id"])
@@ -556,17 +560,227 @@ def post_invoices(
     )
 
 
-def _post_chunk(rules, fx, functional, inv, ln, run_id, closed_through, suggester):  # noqa: ANN001, ANN202
+def _post_chunk(rules, fx, functional, inv, ln, run_id, closed_through, suggester, explain):  # noqa: ANN001, ANN202
     if suggester is not None:
         suggester.top = {}
     b = _Batch(rules, fx, functional, suggester)
     try:
-        return _post(b, inv, ln, run_id, closed_through, suggester)
+        return _post(b, inv, ln, run_id, closed_through, suggester, explain)
     finally:
         b.close()
 
 
-_PROFILE = bool(__import__("os").environ.get("CLOSEFLOW_PROFILE_POSTING"))
+@dataclass
+class PostingCounts:
+    """What `post_parquet` wrote."""
+
+    invoices: int = 0
+    posted: int = 0
+    journal_lines: int = 0
+    review: int = 0
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """`schema` with dictionary-encoded text columns as plain text (the file contract)."""
+    return pa.schema(
+        [
+            pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+            for f in schema
+        ]
+    )
+
+
+def _invoice_chunks(path, size: int):  # noqa: ANN001, ANN202
+    """The invoices file as tables of `size` rows (the last one shorter), read a batch
+    at a time; only the columns posting reads."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    cols = [c for c in INVOICE_COLUMNS if c in pf.schema_arrow.names]
+    held: list[pa.RecordBatch] = []
+    n_held = 0
+    for batch in pf.iter_batches(batch_size=min(size, 65536), columns=cols):
+        held.append(batch)
+        n_held += batch.num_rows
+        while n_held >= size:
+            table = pa.Table.from_batches(held)
+            yield table.slice(0, size).combine_chunks()
+            rest = table.slice(size)
+            held, n_held = rest.to_batches(), rest.num_rows
+    if n_held:
+        yield pa.Table.from_batches(held, schema=pf.schema_arrow.empty_table().select(cols).schema)
+
+
+def _sorted_by_id(path, column: str = "invoice_id") -> bool:  # noqa: ANN001
+    """Whether the file's `column` never decreases (read a batch at a time, that column
+    only)."""
+    import pyarrow.parquet as pq
+
+    last = None
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1 << 18, columns=[column]):
+        ids = batch.column(0)
+        if ids.null_count:
+            return False
+        if len(ids) == 0:
+            continue
+        if last is not None and pc.less(ids[0], last).as_py():
+            return False
+        if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():
+            return False
+        last = ids[len(ids) - 1]
+    return True
+
+
+class _SortedLines:
+    """The lines of a file sorted by invoice id, handed out in invoice id order: up to an
+    id, then on from there (one pass over the file, a batch at a time)."""
+
+    def __init__(self, path, cols: list[str]) -> None:  # noqa: ANN001
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path, read_dictionary=["description"])
+        self._batches = pf.iter_batches(batch_size=1 << 16, columns=cols)
+        self._schema, self._cols = pf.schema_arrow, cols
+        self._rest: pa.Table | None = None
+        self._done = False
+
+    def upto(self, last_id: pa.Scalar) -> pa.Table:
+        """The lines not handed out yet whose invoice id is at most `last_id`."""
+        held: list[pa.Table] = []
+        while True:
+            if self._rest is None:
+                batch = None if self._done else next(self._batches, None)
+                if batch is None:
+                    self._done = True
+                    break
+                self._rest = pa.Table.from_batches([batch])
+            ids = self._rest["invoice_id"]
+            n = pc.sum(pc.less_equal(ids, last_id)).as_py() or 0  # sorted: a prefix
+            if n < self._rest.num_rows:
+                held.append(self._rest.slice(0, n))
+                self._rest = self._rest.slice(n)
+                break
+            held.append(self._rest)
+            self._rest = None
+        if not held:
+            return self._schema.empty_table().select(self._cols)
+        return pa.concat_tables(held, promote_options="permissive")
+
+
+def _lines_of(lines_ds, cols: list[str], ids: pa.Array) -> pa.Table:  # noqa: ANN001
+    """The lines of the invoices `ids`, in file order. The id range is given too, so a
+    file written in invoice order is read only in the row groups that hold them."""
+    import pyarrow.dataset as ds
+
+    key = ds.field("invoice_id")
+    flt = key.isin(ids)
+    lo_hi = pc.min_max(ids)
+    if lo_hi["min"].is_valid:
+        flt = (key >= lo_hi["min"]) & (key <= lo_hi["max"]) & flt
+    return lines_ds.to_table(columns=cols, filter=flt)
+
+
+def post_parquet(
+    invoices_path,  # noqa: ANN001
+    lines_path,  # noqa: ANN001
+    rules: RuleSet,
+    fx: FxRates,
+    functional_currency: str,
+    run_id: str,
+    journal_path,  # noqa: ANN001
+    review_path,  # noqa: ANN001
+    closed_through: str | None = None,
+    suggester: object | None = None,
+    explain_path=None,  # noqa: ANN001
+) -> PostingCounts:
+    """`post_invoices` over Parquet files (what `closeflow post` runs), a chunk of
+    invoices at a time: each chunk's journal lines are written as soon as they are made,
+    so only one chunk's inputs, working tables and results are in memory, never the
+    whole batch. The files hold the same rows as `post_invoices` would return: the
+    journal in the same order, the review queue sorted by invoice; `explain_path`, if
+    given, gets the matched posting lines (the dry run's per-line rule and account)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from closeflow.schemas import REVIEW_QUEUE
+
+    lines_ds, line_cols, sorted_lines = None, [], None
+    if lines_path is not None:
+        fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": ["description"]})
+        lines_ds = ds.dataset(str(lines_path), format=fmt)
+        line_cols = [c for c in LINE_COLUMNS if c in lines_ds.schema.names]
+        # both files in invoice id order (as the warehouse exports them): one pass over
+        # the lines; else each chunk's lines are looked up by id
+        if _sorted_by_id(invoices_path) and _sorted_by_id(lines_path):
+            sorted_lines = _SortedLines(lines_path, line_cols)
+    out_journal = _plain(ENGINE_JOURNAL)
+    counts = PostingCounts()
+    reviews: list[pa.Table] = []
+    jw = pq.ParquetWriter(str(journal_path), out_journal)
+    xw = pq.ParquetWriter(str(explain_path), _plain(MATCHED_LINES)) if explain_path else None
+
+    def write(res: PostingResult) -> None:
+        step = 1 << 18  # cast to plain text a slice at a time
+        for lo in range(0, res.journal.num_rows, step):
+            jw.write_table(res.journal.slice(lo, step).cast(out_journal))
+        if xw is not None:
+            xw.write_table(res.matched.cast(_plain(MATCHED_LINES)))
+
+    # a chunk's output is written on a thread while the next chunk is posted (Arrow and
+    # DuckDB release the GIL); at most one chunk waits to be written
+    from concurrent.futures import ThreadPoolExecutor
+
+    writing = None
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for chunk in _invoice_chunks(invoices_path, CHUNK_INVOICES):
+                inv = as_table(chunk, INVOICE_INPUT)
+                counts.invoices += inv.num_rows
+                if sorted_lines is not None and inv.num_rows:
+                    ln = as_table(sorted_lines.upto(inv["invoice_id"][-1]), LINE_INPUT)
+                elif lines_ds is not None:
+                    ln = as_table(_lines_of(lines_ds, line_cols, inv["invoice_id"]), LINE_INPUT)
+                else:
+                    ln = as_table(pa.table({}), LINE_INPUT)
+                del chunk
+                _tick("read chunk")
+                res = _post_chunk(
+                    rules,
+                    fx,
+                    functional_currency,
+                    inv,
+                    ln,
+                    run_id,
+                    closed_through,
+                    suggester,
+                    xw is not None,
+                )
+                del inv, ln
+                if writing is not None:
+                    writing.result()
+                _tick("wait for the writer")
+                writing = pool.submit(write, res)
+                counts.posted += len(res.posted_ids)
+                counts.journal_lines += res.journal.num_rows
+                counts.review += len(res.review)
+                if res.review:
+                    reviews.append(pa.Table.from_pylist(res.review, schema=REVIEW_QUEUE))
+                del res
+            if writing is not None:
+                writing.result()
+            _tick("last write")
+    finally:
+        jw.close()
+        if xw is not None:
+            xw.close()
+    review = pa.concat_tables(reviews) if reviews else REVIEW_QUEUE.empty_table()
+    # the order post_invoices gives (stable: a chunk's rows are already in item order)
+    review = review.take(pc.sort_indices(review, [("item_id", "ascending")]))
+    pq.write_table(review, str(review_path))
+    return counts
+
+
+_PROFILE = bool(os.environ.get("CLOSEFLOW_PROFILE_POSTING"))
 _T0 = [0.0]
 
 
@@ -588,6 +802,7 @@ def _post(
     run_id: str,
     closed_through: str | None,
     suggester: object | None,
+    explain: bool = False,
 ) -> PostingResult:
     con = b.con
     n_inv = inv.num_rows
@@ -849,6 +1064,8 @@ def _post(
     posted_rows = posted_rows.to_arrow_table().column(0)
     posted_ids = pc.take(inv["invoice_id"], posted_rows).combine_chunks()
     _tick("assembly")
+    if not explain:
+        return PostingResult(journal, review, posted_ids)
     matched = pa.Table.from_arrays(
         [
             _dict(pl_row, inv["invoice_id"].combine_chunks()),

@@ -76,11 +76,18 @@ def dry_run(
     """The dry run's report and its counts (posted, review, changed)."""
     lines = lines if lines is not None else pa.table({})
     new = post_invoices(
-        invoices, lines, rules, fx, functional_currency, "rules:test", closed_through
+        invoices, lines, rules, fx, functional_currency, "rules:test", closed_through, explain=True
     )
     old = (
         post_invoices(
-            invoices, lines, against, fx, functional_currency, "rules:test", closed_through
+            invoices,
+            lines,
+            against,
+            fx,
+            functional_currency,
+            "rules:test",
+            closed_through,
+            explain=True,
         )
         if against is not None
         else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -94,3 +95,39 @@ def encode(image: Image.Image, settings: ScanSettings) -> bytes:
 def scan_pdf(pdf: bytes, settings: ScanSettings, noise_seed: int) -> bytes:
     """The scanned image file of the first page of `pdf`."""
     return encode(degrade(rasterize(pdf, settings.dpi), settings, noise_seed), settings)
+
+
+def scan_document(pdf_path: Path, out: Path, seed: int, dpi: int = 200) -> Path:
+    """Every page of the PDF at `pdf_path` at `dpi`, degraded like an office scan (settings
+    drawn as `choose_settings` draws a PNG's, blur scaled to `dpi`), written into the folder
+    `out`: one page as a PNG, more as a multi-page TIFF. The same seed, the same bytes."""
+    rng = random.Random(f"{seed}:{pdf_path.stem}")
+    settings = choose_settings(rng, "png")
+    settings = replace(settings, dpi=dpi, blur=round(settings.blur * dpi / settings.dpi, 2))
+    document = pdfium.PdfDocument(str(pdf_path))
+    pages = []
+    try:
+        for n in range(len(document)):
+            page = document[n]
+            bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False)
+            image = bitmap.to_pil().convert("L")
+            page.close()
+            pages.append(degrade(image, settings, rng.randrange(2**31) + n))
+    finally:
+        document.close()
+    if len(pages) == 1:
+        target = out / f"{pdf_path.stem}.png"
+        target.write_bytes(encode(pages[0], settings))
+    else:
+        target = out / f"{pdf_path.stem}.tif"
+        buffer = io.BytesIO()
+        pages[0].save(
+            buffer,
+            "TIFF",
+            save_all=True,
+            append_images=pages[1:],
+            dpi=(dpi, dpi),
+            compression="tiff_lzw",
+        )
+        target.write_bytes(buffer.getvalue())
+    return target

@@ -100,7 +100,7 @@ def test_line_conditions_keywords_regex_amount_and_first_match_by_priority(tmp_p
         line(1, 2, "Licence Pro annual", "550.00"),
         line(1, 3, "licence add-on", "50.00"),
     ]
-    res = post_invoices([inv], lines, rules, FX, "EUR", "post:x")
+    res = post_invoices([inv], lines, rules, FX, "EUR", "post:x", explain=True)
     assert legs(res) == [
         ("6400", D("200.00"), "SALES", "travel"),
         ("6500", D("550.00"), None, "big-licence"),
@@ -474,10 +474,73 @@ def test_a_batch_posted_in_chunks_gives_the_same_entries(tmp_path, monkeypatch):
     )
     invs = [invoice(n) for n in range(1, 8)] + [invoice(9, supplier_id="SUP-X")]
     lines = [line(n, 1, "Hosting", "100.00", tax="19.00") for n in range(1, 8)]
-    whole = post_invoices(invs, lines, rules, FX, "EUR", "p")
+    whole = post_invoices(invs, lines, rules, FX, "EUR", "p", explain=True)
     monkeypatch.setattr(engine, "CHUNK_INVOICES", 3)
-    chunked = post_invoices(invs, lines, rules, FX, "EUR", "p")
+    chunked = post_invoices(invs, lines, rules, FX, "EUR", "p", explain=True)
     assert chunked.journal_lines == whole.journal_lines and len(whole.journal_lines) == 21
     assert chunked.review == whole.review and len(whole.review) == 1
     assert chunked.posted == whole.posted
     assert chunked.matched.to_pylist() == whole.matched.to_pylist()
+
+
+@pytest.mark.parametrize("order", ["by_id", "shuffled"])
+def test_post_parquet_writes_what_post_invoices_returns_chunk_by_chunk(
+    tmp_path, monkeypatch, order
+):
+    """`closeflow post`'s streaming path: files in invoice id order are read in one pass,
+    others chunk by chunk by id; either way the files hold exactly the in-memory result,
+    the project dimension included."""
+    import pyarrow.parquet as pq
+
+    from closeflow.posting import engine
+    from closeflow.schemas import INVOICE_LINES, INVOICES, JOURNAL_LINES, REVIEW_QUEUE
+
+    rules = rules_from(
+        tmp_path,
+        """\
+        - id: apollo
+          priority: 1
+          continue: true
+          when: {description_keywords: ["apollo"]}
+          then: {project: "APOLLO"}
+        - id: hosting
+          when: {supplier_id: "SUP-001"}
+          then: {debit_account: "6200"}
+        """,
+    )
+    invs = [invoice(n) for n in range(1, 8)] + [invoice(9, supplier_id="SUP-X")]
+    lines = [line(n, 1, "Apollo hosting" if n % 2 else "Hosting", "100.00") for n in range(1, 8)]
+    lines += [line(9, 1, "Other", "100.00")]
+    if order == "shuffled":
+        invs, lines = invs[::-1], lines[3:] + lines[:3]
+    pq.write_table(pa.Table.from_pylist(invs, schema=INVOICES), tmp_path / "i.parquet")
+    pq.write_table(pa.Table.from_pylist(lines, schema=INVOICE_LINES), tmp_path / "l.parquet")
+    whole = post_invoices(invs, lines, rules, FX, "EUR", "p", explain=True)
+    monkeypatch.setattr(engine, "CHUNK_INVOICES", 3)
+    counts = engine.post_parquet(
+        tmp_path / "i.parquet",
+        tmp_path / "l.parquet",
+        rules,
+        FX,
+        "EUR",
+        "p",
+        tmp_path / "j.parquet",
+        tmp_path / "r.parquet",
+        explain_path=tmp_path / "x.parquet",
+    )
+    journal = pq.read_table(tmp_path / "j.parquet")
+    assert journal.schema == JOURNAL_LINES
+    key = lambda r: (r["entry_id"], r["line_no"])  # noqa: E731
+    assert sorted(journal.to_pylist(), key=key) == sorted(whole.journal_lines, key=key)
+    assert len(whole.journal_lines) == 21
+    assert [r["project"] for r in whole.journal_lines if r["account"] == "6200"] == [
+        "APOLLO" if n % 2 else None for n in range(1, 8)
+    ]
+    review = pq.read_table(tmp_path / "r.parquet").cast(REVIEW_QUEUE).to_pylist()
+    assert review == whole.review and len(review) == 1
+    explained = pq.read_table(tmp_path / "x.parquet").to_pylist()
+    assert sorted(explained, key=lambda m: (m["invoice_id"], m["line_no"])) == sorted(
+        whole.matched.cast(engine._plain(engine.MATCHED_LINES)).to_pylist(),
+        key=lambda m: (m["invoice_id"], m["line_no"]),
+    )
+    assert (counts.invoices, counts.posted, counts.journal_lines, counts.review) == (8, 7, 21, 1)

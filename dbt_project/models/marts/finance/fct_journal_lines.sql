@@ -24,6 +24,7 @@ final as (
         amount_txn,
         fx_rate,
         cost_center,
+        project,
         supplier_id,
         source_type,
         source_id,

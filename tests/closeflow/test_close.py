@@ -1,0 +1,120 @@
+"""Month-end close metrics: touchless and wrong-posting rates from the ledger's signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from closeflow.close import close_period
+from closeflow.pipeline import summary_lines
+from closeflow.review import review_item
+from closeflow.runtime import Runtime
+from closeflow.sample.company import build_company, write_company_folder
+from closeflow.sample.fx import cny_rates
+from closeflow.sample.suppliers import build_suppliers
+
+RECEIVED = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def rt(tmp_path, request):
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
+    write_company_folder(
+        tmp_path / "company",
+        build_company(7),
+        build_suppliers(7),
+        cny_rates(7, start, end),
+        "2026-01",
+    )
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    rt = Runtime(home=tmp_path, warehouse_url=url)
+    yield rt
+    rt.warehouse.dispose()
+
+
+def _file(sha: str, status: str) -> dict:
+    return {
+        "file_sha256": sha,
+        "source_uri": f"inbox/{sha}.pdf",
+        "received_at": RECEIVED,
+        "size_bytes": 1000,
+        "media_type": "application/pdf",
+        "status": status,
+        "reason": None if status == "extracted" else "low confidence",
+        "run_id": "ingest:2026-01-05",
+    }
+
+
+def _entry(
+    source_id: str, run: str, account: str = "6200", source_type: str = "invoice", rule="r1"
+) -> list[dict]:
+    base = {
+        "entry_id": f"{source_type[:3].upper()}-{source_id}-{run}",
+        "entry_date": dt.date(2026, 1, 5),
+        "period": "2026-01",
+        "currency": "EUR",
+        "fx_rate": Decimal("1"),
+        "cost_center": None,
+        "supplier_id": "SUP-001",
+        "source_type": source_type,
+        "source_id": source_id,
+        "rule_id": rule,
+        "rule_version": "v1",
+        "description": "test",
+        "run_id": run,
+        "project": None,
+    }
+    legs = [(1, account, Decimal("100.00")), (2, "2000", Decimal("-100.00"))]
+    return [base | {"line_no": n, "account": a, "amount": x, "amount_txn": x} for n, a, x in legs]
+
+
+def test_touchless_and_wrong_posting_rates_follow_the_corrections(rt):
+    """Five invoices read and one file in review; A-D auto-posted by rules, E posted only
+    after it waited in review. B gets a manual correction, C is re-posted to another
+    account, D is posted again to the same accounts (no correction)."""
+    ids = "ABCDEF"
+    lines = [row for i in "ABCD" for row in _entry(i, "post:2026-01-05")]
+    lines += _entry("E", "post:2026-01-06")
+    lines += _entry("B", "manual:2026-01-20", "6300", "manual", rule=None)
+    lines += _entry("C", "post:2026-01-09", "6400")
+    lines += _entry("D", "post:2026-01-09")
+    review = [
+        review_item("invoice", "E", "no posting rule matches this supplier", "post:2026-01-05")
+    ]
+    review[0]["resolved_at"] = dt.datetime(2026, 1, 6, tzinfo=dt.UTC)
+    with rt.warehouse.transaction() as t:
+        t.insert("file_manifest", [_file(i, "extracted") for i in ids[:5]])
+        t.insert("file_manifest", [_file("F", "needs_review")])
+        t.insert("journal_lines", lines)
+        t.insert("review_queue", review)
+    m = close_period(rt, "2026-01")
+    assert (m["invoices_received"], m["invoices_posted"]) == (6, 5)
+    assert (m["invoices_auto_posted"], m["invoices_corrected"], m["invoices_touchless"]) == (
+        4,
+        2,
+        2,
+    )
+    assert m["touchless_rate"] == Decimal("0.333333")
+    assert m["wrong_posting_rate"] == Decimal("0.500000")
+    [stored] = rt.warehouse.read_table("close_metrics").to_pylist()
+    assert stored["wrong_posting_rate"] == Decimal("0.500000") and stored["invoices_touchless"] == 2
+    text = "\n".join(summary_lines(rt, "2026-01"))
+    assert "touchless rate 33.3 %" in text
+    assert "auto-posted 4, touchless 2, corrected later 2 (wrong-posting rate 50.0 %)" in text
+
+
+def test_nothing_corrected_means_a_zero_wrong_posting_rate(rt):
+    with rt.warehouse.transaction() as t:
+        t.insert("file_manifest", [_file(i, "extracted") for i in "AB"])
+        t.insert("journal_lines", [row for i in "AB" for row in _entry(i, "post:2026-01-05")])
+    m = close_period(rt, "2026-01")
+    assert (m["invoices_auto_posted"], m["invoices_touchless"], m["invoices_corrected"]) == (
+        2,
+        2,
+        0,
+    )
+    assert m["touchless_rate"] == Decimal("1.000000") and m["wrong_posting_rate"] == 0
