@@ -27,9 +27,16 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from closeflow.sample.local_invoices import (  # noqa: E402
+    LOCAL_INVOICES,
+    LocalInvoice,
+    render_local,
+)
+from closeflow.sample.scan import office_scan as scan  # noqa: E402
 from ocr import extract, tesseract  # noqa: E402
 from ocr.normalize import compact, parse_amount, parse_date  # noqa: E402
-from tests.ocr.documents import LOCAL_INVOICES, TODAY, LocalInvoice, render_local, scan  # noqa: E402
+
+TODAY = dt.date(2026, 3, 1)  # "now" for the future-date check of the 2026 invoices
 
 TESSERACT = {"de": "deu", "fr": "fra", "nl": "nld", "es": "spa"}
 ANGLES = [0.8, -0.6, 0.4, -1.0, 1.2]

@@ -21,6 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from closeflow.sample.scan import office_scan as scan  # noqa: F401 (used by the tests)
 from ocr.chinese import uscc_check_char
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -175,21 +176,6 @@ def render_chinese(path: Path, inv: ChineseInvoice = ChineseInvoice()) -> Path:
     c.showPage()
     c.save()
     return path
-
-
-def scan(pdf: Path, out: Path, *, dpi: int = 200, angle: float = 0.8, seed: int = 1) -> Path:
-    """The first page of `pdf` as a degraded office scan (PNG or JPEG by `out`'s suffix)."""
-    document = pdfium.PdfDocument(str(pdf))
-    image = document[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-    document.close()
-    image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    image = image.filter(ImageFilter.GaussianBlur(0.6))
-    pixels = np.asarray(image, dtype=np.float32) * (235 - 30) / 255 + 30
-    pixels += np.random.default_rng(seed).normal(0, 6, pixels.shape)
-    image = Image.fromarray(np.clip(pixels, 0, 255).round().astype(np.uint8))
-    fmt = "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG"
-    image.save(out, format=fmt, dpi=(dpi, dpi), **({"quality": 85} if fmt == "JPEG" else {}))
-    return out
 
 
 def image_pdf(image: Path, out: Path, text_page: str | None = None) -> Path:

@@ -131,3 +131,19 @@ def scan_document(pdf_path: Path, out: Path, seed: int, dpi: int = 200) -> Path:
         )
         target.write_bytes(buffer.getvalue())
     return target
+
+
+def office_scan(pdf: Path, out: Path, *, dpi: int = 200, angle: float = 0.8, seed: int = 1) -> Path:
+    """The first page of `pdf` as a degraded office scan (PNG or JPEG by `out`'s suffix),
+    with fixed settings: the ocr tests' and bench/ocr_languages.py's scan."""
+    document = pdfium.PdfDocument(str(pdf))
+    image = document[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    document.close()
+    image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    image = image.filter(ImageFilter.GaussianBlur(0.6))
+    pixels = np.asarray(image, dtype=np.float32) * (235 - 30) / 255 + 30
+    pixels += np.random.default_rng(seed).normal(0, 6, pixels.shape)
+    image = Image.fromarray(np.clip(pixels, 0, 255).round().astype(np.uint8))
+    fmt = "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG"
+    image.save(out, format=fmt, dpi=(dpi, dpi), **({"quality": 85} if fmt == "JPEG" else {}))
+    return out
