@@ -64,51 +64,8 @@ class EnglishInvoice:
 
 def render_english(path: Path, inv: EnglishInvoice = EnglishInvoice()) -> Path:
     """An invoice laid out differently from the generator's: labels left, values in a column."""
-    _fonts()
     c = canvas.Canvas(str(path), pagesize=A4)
-    width, height = A4
-    y = height - 60
-    c.setFont("CFSans-Bold", 16)
-    c.drawString(50, y, inv.supplier)
-    c.drawRightString(width - 50, y, inv.title)
-    c.setFont("CFSans", 10)
-    y -= 18
-    c.drawString(50, y, "Hafenstraße 12, 20457 Hamburg")
-    y -= 16
-    c.drawString(50, y, f"VAT ID: {inv.supplier_vat}")
-    c.drawString(300, y, f"IBAN: {inv.iban}")
-    y -= 30
-    c.drawString(50, y, "Bill to: Closeflow Demo GmbH, VAT ID: DE272914250")
-    y -= 30
-    for label, value in (
-        ("Invoice number:", inv.number),
-        ("Invoice date:", inv.date),
-        ("Due date:", inv.due),
-        ("Payment reference:", inv.reference),
-    ):
-        c.drawString(50, y, label)
-        c.drawString(170, y, value)
-        y -= 16
-    y -= 20
-    c.setFont("CFSans-Bold", 10)
-    for x, text in ((50, "Description"), (330, "Qty"), (400, "Unit price"), (500, "Amount")):
-        c.drawString(x, y, text)
-    c.setFont("CFSans", 10)
-    for description, qty, price, amount in inv.lines:
-        y -= 16
-        c.drawString(50, y, description)
-        c.drawRightString(350, y, qty)
-        c.drawRightString(450, y, price)
-        c.drawRightString(545, y, amount)
-    y -= 30
-    for label, value in (
-        ("Subtotal:", inv.subtotal),
-        (f"{inv.vat_label}:", inv.vat),
-        ("Total EUR:", inv.total),
-    ):
-        c.drawString(380, y, label)
-        c.drawRightString(545, y, value)
-        y -= 16
+    _draw_english(c, inv)
     c.showPage()
     c.save()
     return path
