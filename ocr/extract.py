@@ -148,12 +148,11 @@ def _document_rate(lines: list[Line], fields: Fields) -> tuple[Decimal, Decimal 
 
 
 def _attach_items(
-    inv: ExtractedInvoice, lines: list[Line], rate: tuple[Decimal, Decimal | None] | None
+    inv: ExtractedInvoice, items: list[LineItem], rate: tuple[Decimal, Decimal | None] | None
 ) -> None:
     """The item table, if it adds up to the net amount (or to a tax-free total), and the
     net and tax per rate. A table that does not add up (a section read only in part) is
     left off: the invoice then posts on its header amounts, which add up on their own."""
-    items = line_items(lines)
     target = inv.subtotal
     if target is None and inv.tax_amount in (None, Decimal(0)):
         target = inv.total
@@ -201,9 +200,12 @@ def _confirming_taxes(
 
 
 def _complete_amounts(
-    inv: ExtractedInvoice, lines: list[Line], fields: Fields, confidence: dict[str, float]
-) -> tuple[Decimal, Decimal | None] | None:
-    """Net, tax and total where OCR lost or misread one of them; returns the printed rate.
+    inv: ExtractedInvoice,
+    items: list[LineItem],
+    rate: tuple[Decimal, Decimal | None] | None,
+    confidence: dict[str, float],
+) -> None:
+    """Net, tax and total where OCR lost or misread one of them (`rate`: the printed one).
 
     With two of them the third is their sum or difference. It is trusted only where
     something read apart confirms it: the tax from total - net where it is the printed
@@ -216,9 +218,7 @@ def _complete_amounts(
     """
     net, tax, total = inv.subtotal, inv.tax_amount, inv.total
     if net is not None and tax is not None and total is not None and net + tax == total:
-        return None
-    rate = _printed_rate(lines, fields)
-    items = line_items(lines)
+        return
     table = sum((abs(i.amount) for i in items), ZERO) if items else None
 
     def confirmed(n: Decimal, x: Decimal) -> bool:
@@ -243,7 +243,6 @@ def _complete_amounts(
     elif not options and tax is None and net is not None and total is not None and total > net:
         inv.tax_amount = total - net
         confidence["tax_amount"] = min(confidence["subtotal"], confidence["total"], DERIVED_UNSURE)
-    return rate
 
 
 LOOKALIKE_RX = re.compile(r"(?<=\d)[OIl]|[OIl](?=\d)")
@@ -346,9 +345,10 @@ def _build(
         fields, confidence, master_reasons = _identify(
             inv, lines, text, fields, suppliers, confidence
         )
-    printed_rate = _complete_amounts(inv, lines, fields, confidence)
+    items, rate = line_items(lines), _printed_rate(lines, fields)
+    _complete_amounts(inv, items, rate, confidence)
     inv.field_confidence = confidence
-    _attach_items(inv, lines, _document_rate(lines, fields) or printed_rate)
+    _attach_items(inv, items, rate)
     reason = not_an_invoice(inv, text)
     if reason:
         inv.status, inv.review_reasons = "quarantined", [reason]
