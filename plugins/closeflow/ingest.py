@@ -2,9 +2,9 @@
 
 A file belongs to the window in which it was received (its modification time, as the
 mail or scanner integration that dropped it set it). Extraction runs in batches (the
-DAG maps one task per batch); loading writes the window's manifest, invoices, lines and
-review items in one transaction, replacing what an earlier run of the same window
-wrote. Every file ends in exactly one state, and the counts are checked.
+DAG maps one task per batch); loading writes the window's manifest, invoices, lines,
+taxes per rate and review items in one transaction, replacing what an earlier run of the
+same window wrote. Every file ends in exactly one state, and the counts are checked.
 """
 
 from __future__ import annotations
@@ -97,6 +97,28 @@ def _printed(v: str | None, dtype: pa.Decimal128Type) -> Decimal | None:
     return Decimal(v).quantize(Decimal(1).scaleb(-dtype.scale), rounding=ROUND_HALF_UP)
 
 
+def _taxes_per_rate(invoice_id: str, breakdown: list[dict]) -> list[dict]:
+    """The invoice_taxes rows of one invoice: one per rate (a rate read twice is summed,
+    and its tax stays unknown if either part's is)."""
+    rows: dict[Decimal, dict] = {}
+    for b in breakdown:
+        rate, net, tax = Decimal(b["rate"]), Decimal(b["net"]), _dec(b.get("tax"))
+        if rate in rows:
+            row = rows[rate]
+            row["net_amount"] += net
+            row["tax_amount"] = (
+                None if tax is None or row["tax_amount"] is None else row["tax_amount"] + tax
+            )
+        else:
+            rows[rate] = {
+                "invoice_id": invoice_id,
+                "tax_rate": rate,
+                "net_amount": net,
+                "tax_amount": tax,
+            }
+    return list(rows.values())
+
+
 def _date(v: str | None) -> dt.date | None:
     return None if v is None else dt.date.fromisoformat(v)
 
@@ -147,7 +169,7 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
         if r["invoice_code"] and r["invoice_number"]
     }
 
-    manifest, invoices, lines, review = [], [], [], []
+    manifest, invoices, lines, taxes, review = [], [], [], [], []
     for d in docs:
         sha, src = d["file_sha256"], Path(d["file"])
         status, reasons = d["status"], list(d["review_reasons"])
@@ -241,6 +263,7 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
                     "spec": li.get("spec"),
                 }
             )
+        taxes.extend(_taxes_per_rate(sha, d.get("tax_breakdown") or []))
     for m in manifest:
         m["received_at"] = dt.datetime.fromisoformat(m["received_at"])
 
@@ -250,10 +273,12 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
     with wh.transaction() as t:
         mine = f"invoice_id IN (SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :run)"
         t.execute(f"DELETE FROM {raw}.invoice_lines WHERE {mine}", {"run": run_key})
+        t.execute(f"DELETE FROM {raw}.invoice_taxes WHERE {mine}", {"run": run_key})
         t.execute(f"DELETE FROM {raw}.invoices WHERE {mine}", {"run": run_key})
         t.replace("file_manifest", manifest, "run_id = :run", {"run": run_key})
         t.insert("invoices", invoices)
         t.insert("invoice_lines", lines)
+        t.insert("invoice_taxes", taxes)
         t.replace("review_queue", review, "created_run_id = :run", {"run": run_key})
         check = (
             t.query(

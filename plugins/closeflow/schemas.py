@@ -78,6 +78,18 @@ INVOICE_LINES = pa.schema(
     ]
 )
 
+INVOICE_TAXES = pa.schema(
+    [
+        # The tax per rate as the document prints it (one row per rate): what a VAT
+        # return and the journal's tax lines need, kept apart from the line items because
+        # many invoices print a tax summary but no line taxes.
+        ("invoice_id", pa.string()),
+        ("tax_rate", RATE),  # a fraction: 0.190000 for 19 %
+        ("net_amount", MONEY),  # the net taxed at this rate
+        ("tax_amount", MONEY),  # None where the document prints no tax for the rate
+    ]
+)
+
 JOURNAL_LINES = pa.schema(
     [
         ("entry_id", pa.string()),
@@ -207,6 +219,7 @@ TABLES: dict[str, pa.Schema] = {
     "file_manifest": FILE_MANIFEST,
     "invoices": INVOICES,
     "invoice_lines": INVOICE_LINES,
+    "invoice_taxes": INVOICE_TAXES,
     "journal_lines": JOURNAL_LINES,
     "bank_statements": BANK_STATEMENTS,
     "bank_lines": BANK_LINES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,41 @@ def test_every_file_ends_in_one_state_and_a_rerun_replaces(runtime: Runtime) -> 
     assert sum(summary.counts.values()) == len(paths)
     assert all(m["reason"] for m in manifest if m["status"] != "extracted")
     before = sorted(runtime.warehouse.read_table("invoices").to_pylist(), key=repr)
+    taxes = sorted(runtime.warehouse.read_table("invoice_taxes").to_pylist(), key=repr)
     load_window(runtime, window, _batches(runtime, window, paths))
     assert runtime.warehouse.scalar("SELECT count(*) FROM raw.file_manifest") == len(paths)
     assert sorted(runtime.warehouse.read_table("invoices").to_pylist(), key=repr) == before
+    assert sorted(runtime.warehouse.read_table("invoice_taxes").to_pylist(), key=repr) == taxes
+
+
+def test_the_tax_per_rate_is_stored_and_adds_up_to_the_invoice(runtime: Runtime) -> None:
+    """Each extracted invoice's tax summary lands in raw.invoice_taxes: one row per rate,
+    with the net per rate the generator printed, and the taxes (where every rate has one)
+    adding up to the invoice's tax amount."""
+    import json
+
+    window = Window.day(DAY, runtime.tz)
+    load_window(runtime, window, _batches(runtime, window, scan_inbox(runtime, window)))
+    truth = {
+        d["sha256"]: d for d in map(json.loads, (runtime.home / "truth" / "documents.jsonl").open())
+    }
+    stored: dict[str, dict] = {}
+    for r in runtime.warehouse.read_table("invoice_taxes").to_pylist():
+        assert r["tax_rate"] not in stored.setdefault(r["invoice_id"], {})
+        stored[r["invoice_id"]][r["tax_rate"]] = (r["net_amount"], r["tax_amount"])
+    extracted = runtime.warehouse.read_table("invoices", "status = 'extracted'").to_pylist()
+    assert len(extracted) >= 2 and {i["invoice_id"] for i in extracted} <= set(stored)
+    for inv in extracted:
+        nets: dict[Decimal, Decimal] = {}
+        for line in truth[inv["invoice_id"]]["lines"]:
+            rate = Decimal(line["tax_rate"])
+            nets[rate] = nets.get(rate, Decimal(0)) + abs(Decimal(line["amount"]))
+        assert {r: n for r, (n, _) in stored[inv["invoice_id"]].items()} == nets
+        taxes = [t for _, t in stored[inv["invoice_id"]].values()]
+        if None not in taxes:
+            assert sum(taxes) == inv["tax_amount"]
+    rates = {r for parts in stored.values() for r in parts}
+    assert rates == {Decimal("0.19"), Decimal("0.13")}  # a EUR and a CNY supplier this week
 
 
 def test_a_rescan_of_a_posted_invoice_and_a_second_copy_are_duplicates(
