@@ -5,6 +5,8 @@ closeflow ocr extract FILE... --json
 closeflow bank parse FILE --json
 closeflow post --invoices I.parquet --lines L.parquet --rules R.yml --out DIR
 closeflow rules test --rules R.yml --invoices I.parquet [--lines L.parquet] [--against CUR.yml]
+closeflow rules accuracy [--period 2026-01]
+closeflow post correct --invoice ID --account 6300 [--line 2] --reason TEXT --by USER
 closeflow reconcile --bank-lines B.parquet --open-items O.parquet --out DIR
 closeflow run --date 2026-01-05 | --period 2026-01      (outside Airflow)
 closeflow airflow nights --from 2026-01-01 --to 2026-01-31   (real DAG runs)
@@ -99,6 +101,9 @@ def cmd_bank_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_post(args: argparse.Namespace) -> int:
+    missing = [f"--{a}" for a in ("invoices", "rules", "out") if not getattr(args, a)]
+    if missing:
+        args.parser.error(f"the following arguments are required: {', '.join(missing)}")
     from closeflow.config import CompanyConfig, FxRates
     from closeflow.posting import load_rules
     from closeflow.posting.engine import post_parquet
@@ -161,6 +166,72 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
         only_changes=args.only_changes,
     )
     sys.stdout.write(text)
+    return 0
+
+
+def _fmt_pct(rate) -> str:  # noqa: ANN001
+    from closeflow.pipeline import _pct
+
+    return "n/a" if rate is None else _pct(rate)
+
+
+def cmd_rules_accuracy(args: argparse.Namespace) -> int:
+    """How often the learned suggestions are right on held-back approved postings."""
+    from closeflow.close import suggestion_accuracy
+    from closeflow.runtime import Runtime, Window
+
+    rt = Runtime.from_env()
+    if args.period:
+        before, through = f"post:{Window.month(args.period).end.isoformat()}", args.period
+    else:
+        before, through = "post:~", "everything posted"  # "~" sorts after any date
+    with rt.warehouse.connected():
+        got = suggestion_accuracy(rt, before, fraction=args.fraction)
+    print(f"learned suggestions on held-back history ({through})")
+    print(
+        f"  history: {got['history']} approved invoice lines; held back "
+        f"{got['held_back']} ({args.fraction:.0%}, seeded)"
+    )
+    if got["accuracy"] is None:
+        print("  no model: the history names fewer than two accounts")
+        return 0
+    print(
+        f"  right {got['right']} of {got['held_back']} (held-back accuracy "
+        f"{_fmt_pct(got['accuracy'])})"
+    )
+    print(
+        f"  above the auto-post threshold {got['threshold']}: {got['auto_posted']} would "
+        f"post, {got['auto_posted_right']} right, {got['wrong_postings']} wrong"
+    )
+    print(f"  model version {got['model_version']}")
+    return 0
+
+
+def cmd_post_correct(args: argparse.Namespace) -> int:
+    """Move an auto-posted invoice's line (or all its lines) to another account."""
+    from closeflow.ledger import CorrectionError, correct_posting
+    from closeflow.runtime import Runtime
+
+    rt = Runtime.from_env()
+    try:
+        got = correct_posting(
+            rt, args.invoice, args.account, args.reason, args.by, line_no=args.line
+        )
+    except CorrectionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    inv = got["invoice_id"][:12]
+    if got["status"] == "unchanged":
+        print(f"invoice {inv}: already on {args.account}; nothing corrected")
+        return 0
+    moved = ", ".join(
+        f"line {r['line_no']} {r['from_account']} -> {r['to_account']}" for r in got["lines"]
+    )
+    print(f"correction {got['correction_id']} by {args.by}: invoice {inv}, {moved}")
+    print(f"entry {got['entry_id']} ({got['run_id']}) re-posted:")
+    for line_no, account, amount, rule in got["after"]:
+        print(f"  {line_no:>3} {account:<6} {amount:>14} {rule or ''}")
+    print("the marts follow with the next dbt build (closeflow run --date, or the night)")
     return 0
 
 
@@ -304,16 +375,27 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--json", action="store_true", help="JSON output (default)")
     bp.set_defaults(func=cmd_bank_parse)
 
-    po = sub.add_parser("post", help="post invoices with rules")
-    po.add_argument("--invoices", required=True)
+    po = sub.add_parser("post", help="post invoices with rules; correct a posted entry")
+    po.add_argument("--invoices", help="invoices Parquet (required to post)")
     po.add_argument("--lines")
-    po.add_argument("--rules", required=True)
-    po.add_argument("--out", required=True)
+    po.add_argument("--rules", help="the rules file (required to post)")
+    po.add_argument("--out", help="output folder (required to post)")
     po.add_argument("--company", help="company folder (chart of accounts, FX rates)")
     po.add_argument("--fx-rates")
     po.add_argument("--currency", default="EUR", help="functional currency")
     po.add_argument("--run-id", default="post:cli")
-    po.set_defaults(func=cmd_post)
+    po.set_defaults(func=cmd_post, parser=po)
+    pos = po.add_subparsers(dest="what")
+    pc = pos.add_parser(
+        "correct",
+        help="move an auto-posted invoice (or one line) to another account, audited",
+    )
+    pc.add_argument("--invoice", required=True, help="invoice id, id prefix or number")
+    pc.add_argument("--account", required=True, help="the account it belongs on")
+    pc.add_argument("--line", type=int, help="only this invoice line (default: all)")
+    pc.add_argument("--reason", required=True, help="why: kept in the audit trail")
+    pc.add_argument("--by", required=True, help="who corrects: kept in the audit trail")
+    pc.set_defaults(func=cmd_post_correct)
 
     ru = sub.add_parser("rules", help="posting rules").add_subparsers(dest="what", required=True)
     rt = ru.add_parser("test", help="dry run: which rule fires, the entry, the changes")
@@ -326,6 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--currency", default="EUR", help="functional currency")
     rt.add_argument("--only-changes", action="store_true", help="only invoices that change")
     rt.set_defaults(func=cmd_rules_test)
+    ra = ru.add_parser(
+        "accuracy", help="how often learned suggestions are right on held-back history"
+    )
+    ra.add_argument("--period", help="history through this period YYYY-MM (default: all)")
+    ra.add_argument("--fraction", type=float, default=0.2, help="share held back (0.2)")
+    ra.set_defaults(func=cmd_rules_accuracy)
 
     r = sub.add_parser("reconcile", help="match bank lines to open items")
     r.add_argument("--bank-lines", required=True)

@@ -11,15 +11,20 @@ How much of the posting needed no person, and how often that went wrong:
   posting runs with every line from a rule or a confident learned suggestion (rule_id
   set), and that never waited in the review queue (no `invoice` or `file` review item
   for it: what a person released from review is not automatic).
-- corrected: an auto-posted invoice whose entry was changed later, seen in the ledger as
-  a `manual` or `adjustment` journal entry whose source_id is the invoice, or as the
-  invoice posted again by another run to a different set of accounts (a re-post after
-  review).
+- corrected: an auto-posted invoice whose entry was changed later: a controller's
+  correction recorded in raw.posting_corrections (`closeflow post correct`), a `manual`
+  or `adjustment` journal entry whose source_id is the invoice, or the invoice posted
+  again by another run to a different set of accounts (a re-post after review).
 - touchless = auto-posted and not corrected; touchless_rate = touchless / invoices
   received in the period (extracted or sent to review by the period's ingest runs), so
   unreadable files and invoices waiting in review count against it.
 - wrong_posting_rate = corrected / auto-posted: of what the automation posted on its
   own, the share a person had to fix.
+
+And how good the learned suggestions would be: suggestion_holdout_accuracy is the share
+of held-back approved postings (through the period's end) whose account the classifier,
+trained on the rest, puts first (closeflow.posting.suggest.holdout_accuracy), over
+suggestions_held_back lines; null when the history has fewer than two accounts.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
+from closeflow.config import ConfigError
 from closeflow.money import round_money, round_rate
 from closeflow.report import unreconciled_amount, window_reconciliation
 from closeflow.runtime import Runtime, Window, holds_connection
@@ -65,6 +71,9 @@ WITH inv AS (
 ), corrected AS (
     SELECT source_id FROM {raw}.journal_lines WHERE source_type IN ('manual', 'adjustment')
     UNION
+    -- a controller moved some of its lines to another account (closeflow post correct)
+    SELECT invoice_id FROM {raw}.posting_corrections
+    UNION
     -- posted again by another run, and some account is not in every one of its entries
     SELECT a.source_id FROM account_runs a JOIN runs r ON r.source_id = a.source_id
     WHERE r.n > 1 AND a.n < r.n
@@ -80,6 +89,26 @@ def _automation(wh, raw: str, keys: dict) -> tuple[int, int]:  # noqa: ANN001
     corrected later (the module docstring has the definitions)."""
     [row] = wh.query(_AUTOMATION.format(raw=raw), keys).to_pylist()
     return int(row["auto_posted"] or 0), int(row["corrected"] or 0)
+
+
+def suggestion_accuracy(rt: Runtime, before_run: str, fraction: float = 0.2) -> dict:
+    """Held-back accuracy of the learned suggestions on the warehouse's approved postings
+    of the runs before `before_run`, at the rules' auto-post threshold: held_back,
+    right, accuracy (a Decimal rate, None without a model), auto_posted,
+    auto_posted_right, wrong_postings, model_version, history (lines), threshold."""
+    from closeflow.posting import load_rules
+    from closeflow.posting.suggest import history_from_ledger, holdout_accuracy
+
+    rules = load_rules(rt.company.rules_path, accounts=rt.company.chart.codes())
+    threshold = rules.suggestions.auto_post_above
+    history = history_from_ledger(rt, rules, before_run=before_run)
+    out = {"history": history.num_rows, "threshold": threshold, "fraction": fraction}
+    if history.num_rows == 0:
+        return out | {"held_back": 0, "accuracy": None}
+    got = holdout_accuracy(history, fraction=fraction, threshold=threshold)
+    if got["accuracy"] is not None:
+        got["accuracy"] = _ratio(got["right"], got["held_back"])
+    return out | got
 
 
 @holds_connection
@@ -136,6 +165,12 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
         f"WHERE period = :p",
         {"p": period},
     )
+    # the suggestions as a model trained on the period's approved postings would make them
+    try:
+        accuracy = suggestion_accuracy(rt, before_run=f"post:{window.end.isoformat()}")
+    except ConfigError as exc:  # the posting step fails on it loudly; the close goes on
+        log.warning("suggestion accuracy not measured: %s", exc)
+        accuracy = {"accuracy": None, "held_back": None}
     last_day = window.end - dt.timedelta(days=1)
     days_to_close = max(0, (dt.date.fromisoformat(last_run) - last_day).days) if last_run else 0
     row = {
@@ -157,6 +192,8 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
         "days_to_close": days_to_close,
         "computed_at": computed_at or dt.datetime.now(dt.UTC),
         "run_id": window.run_key("close"),
+        "suggestion_holdout_accuracy": accuracy["accuracy"],
+        "suggestions_held_back": accuracy["held_back"],
     }
     with wh.transaction() as t:
         t.replace("close_metrics", [row], "period = :p", {"p": period})

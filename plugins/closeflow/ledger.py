@@ -1,4 +1,5 @@
-"""The nightly ledger work for one window: bank import, posting, reconciliation.
+"""The nightly ledger work for one window: bank import, posting, reconciliation; and a
+controller's corrections of posted entries.
 
 Each step reads what it needs from the warehouse and replaces, in one transaction, the
 rows it wrote for this window before (its run key, e.g. `post:2026-01-05`). Open items
@@ -15,14 +16,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from closeflow.money import round_money, round_rate
 from closeflow.posting import load_rules, post_invoices
-from closeflow.posting.engine import entry_id_for
+from closeflow.posting.engine import PostingResult, entry_id_for
+from closeflow.posting.rules import Condition, Rule, Then
 from closeflow.review import review_item
 from closeflow.runtime import Runtime, Window, files_received, holds_connection, period_of
-from closeflow.schemas import OPEN_ITEMS
+from closeflow.schemas import JOURNAL_LINES, OPEN_ITEMS
 
 log = logging.getLogger(__name__)
 
@@ -104,39 +108,52 @@ def sync_accounts(rt: Runtime) -> int:
         return t.replace("accounts", rows, "TRUE")
 
 
+def _night_batch(
+    rt: Runtime, window: Window, invoice_id: str | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """The extracted invoices the window's ingest run read, and their lines (with
+    `invoice_id`, only that invoice)."""
+    raw = rt.warehouse.schema
+    mine = f"SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :ingest"
+    params = {"ingest": window.run_key("ingest"), "inv": invoice_id}
+    one = " AND i.invoice_id = :inv" if invoice_id else ""
+    invoices = rt.warehouse.query(
+        f"SELECT i.*, m.source_uri FROM {raw}.invoices i JOIN {raw}.file_manifest m "
+        f"ON m.file_sha256 = i.invoice_id AND m.run_id = :ingest AND m.status = i.status "
+        f"WHERE i.status = 'extracted'{one}",
+        params,
+    )
+    where = f"invoice_id IN ({mine})" + (" AND invoice_id = :inv" if invoice_id else "")
+    return invoices, rt.warehouse.read_table("invoice_lines", where, params)
+
+
+def _suggester(rt: Runtime, rules, run_key: str):  # noqa: ANN001, ANN202
+    """The learned suggester as the posting run `run_key` trains it, or None."""
+    if not rules.suggestions.enabled:
+        return None
+    from closeflow.posting.suggest import Suggester, history_from_ledger
+
+    history = history_from_ledger(rt, rules, before_run=run_key)  # earlier nights only
+    return Suggester.train(history, rules.suggestions.auto_post_above)
+
+
 @holds_connection
 def post(rt: Runtime, window: Window) -> StepSummary:
-    """Post the invoices ingested in the window with the company's rules."""
+    """Post the invoices ingested in the window with the company's rules (and the
+    corrections a controller made to their entries since)."""
     cfg = rt.company
     rules = load_rules(cfg.rules_path, accounts=cfg.chart.codes())  # fails loudly, names line
     sync_accounts(rt)
     run_key = window.run_key("post")
     raw = rt.warehouse.schema
-    mine = f"SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :ingest"
-    params = {"ingest": window.run_key("ingest")}
-    invoices = rt.warehouse.query(
-        f"SELECT i.*, m.source_uri FROM {raw}.invoices i JOIN {raw}.file_manifest m "
-        f"ON m.file_sha256 = i.invoice_id AND m.run_id = :ingest AND m.status = i.status "
-        f"WHERE i.status = 'extracted'",
-        params,
+    invoices, lines = _night_batch(rt, window)
+    suggester = _suggester(rt, rules, run_key)
+    corrections = latest_corrections(
+        rt,
+        f"invoice_id IN (SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :ingest)",
+        {"ingest": window.run_key("ingest")},
     )
-    lines = rt.warehouse.read_table("invoice_lines", f"invoice_id IN ({mine})", params)
-    suggester = None
-    if rules.suggestions.enabled:  # learned from the postings of earlier nights
-        from closeflow.posting.suggest import Suggester, history_from_ledger
-
-        history = history_from_ledger(rt, rules, before_run=run_key)
-        suggester = Suggester.train(history, rules.suggestions.auto_post_above)
-    result = post_invoices(
-        invoices,
-        lines,
-        rules,
-        cfg.fx,
-        cfg.company.functional_currency,
-        run_key,
-        cfg.company.closed_through,
-        suggester=suggester,
-    )
+    result = post_with_corrections(rt, rules, invoices, lines, run_key, suggester, corrections)
     with rt.warehouse.transaction() as t:
         t.replace("journal_lines", result.journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", result.review, "created_run_id = :r", {"r": run_key})
@@ -354,3 +371,315 @@ def refresh_open_items(rt: Runtime) -> int:
     items = open_items_as_of(rt, None)
     with rt.warehouse.transaction() as t:
         return t.replace("open_items", items, "TRUE")
+
+
+# ---------------------------------------------------------------- corrections
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be made, with what to do instead."""
+
+
+class _CorrectedLines:
+    """The engine's hook for what no rule decides (its `suggester` slot): after the
+    rules and the learned suggester (if any) ran, the lines a controller corrected go
+    to the corrected account, marked `corrected:<correction id>`; the rest of the rule's
+    actions (cost center, project, tax code) stay. A corrected invoice needs no further
+    approval: a person decided it.
+
+    `targets[row]` holds, for invoice `row` of the batch, (line key, occurrence, rule
+    index) per corrected line, or (None, 0, rule index) for an invoice posted as one
+    line. Posting lines are known by description and amount (the engine hands the hook
+    no line numbers); lines equal in both post alike, so the occurrence is enough."""
+
+    def __init__(self, inner, targets: dict[int, list[tuple]], rules: list) -> None:  # noqa: ANN001
+        self.inner, self.targets, self._rules = inner, targets, rules
+        self._top: dict = {}
+
+    @property
+    def top(self) -> dict:
+        return self.inner.top if self.inner is not None else self._top
+
+    @top.setter
+    def top(self, value: dict) -> None:
+        if self.inner is not None:
+            self.inner.top = value
+        self._top = value
+
+    def pseudo_rules(self) -> list:
+        return (self.inner.pseudo_rules() if self.inner is not None else []) + self._rules
+
+    def apply(self, taken: dict, lines: pa.Table, invoices: pa.Table, inv_row, n_rules: int):  # noqa: ANN001, ANN201
+        if self.inner is not None:
+            taken = self.inner.apply(taken, lines, invoices, inv_row, n_rules)
+        base = n_rules + (len(self.inner.pseudo_rules()) if self.inner is not None else 0)
+        for row, wanted in self.targets.items():
+            rows = np.flatnonzero(inv_row == row)
+            if len(rows) == 0:
+                continue
+            idx = pa.array(rows)
+            keys = list(
+                zip(
+                    pc.take(lines["description"], idx).cast(pa.string()).to_pylist(),
+                    [
+                        None if a is None else abs(a)
+                        for a in pc.take(lines["amount"], idx).to_pylist()
+                    ],
+                    strict=True,
+                )
+            )
+            taken["approval"][rows] = -1
+            for key, occurrence, rule in wanted:
+                if key is None:
+                    hit = list(rows)
+                else:
+                    same = [r for r, k in zip(rows, keys, strict=True) if k == key]
+                    hit = same[occurrence : occurrence + 1]
+                for r in hit:
+                    taken["account"][r] = base + rule
+                    taken["final"][r] = base + rule
+        return taken
+
+
+def _line_keys(lines: list[dict]) -> dict[int, tuple]:
+    """Per invoice line number: (description, |amount|) and its occurrence among the
+    invoice's lines with the same two."""
+    seen: dict[tuple, int] = {}
+    out = {}
+    for ln in sorted(lines, key=lambda r: r["line_no"]):
+        amount = abs(ln["amount"]) if ln["amount"] is not None else None
+        key = (ln["description"], amount)
+        out[ln["line_no"]] = (key, seen.get(key, 0))
+        seen[key] = seen.get(key, 0) + 1
+    return out
+
+
+def latest_corrections(rt: Runtime, where: str, params: dict) -> dict[str, dict[int, dict]]:
+    """Per invoice, per line number, the latest correction (raw.posting_corrections)."""
+    rows = rt.warehouse.read_table(
+        "posting_corrections", f"{where} ORDER BY corrected_at, correction_id", params
+    ).to_pylist()
+    out: dict[str, dict[int, dict]] = {}
+    for r in rows:
+        out.setdefault(r["invoice_id"], {})[r["line_no"]] = r
+    return out
+
+
+def post_with_corrections(
+    rt: Runtime,
+    rules,  # noqa: ANN001
+    invoices: pa.Table,
+    lines: pa.Table,
+    run_key: str,
+    suggester,  # noqa: ANN001
+    corrections: dict[str, dict[int, dict]],
+    explain: bool = False,
+):  # noqa: ANN201
+    """Post a batch as the night does, the corrected invoices with their corrections:
+    the same entries whenever it runs."""
+    cfg = rt.company
+    args = (rules, cfg.fx, cfg.company.functional_currency, run_key, cfg.company.closed_through)
+    ids = [i for i in invoices["invoice_id"].to_pylist() if i in corrections]
+    if not ids:
+        return post_invoices(invoices, lines, *args, suggester=suggester, explain=explain)
+    value_set = pa.array(ids, pa.string())
+    inv_mask = pc.is_in(invoices["invoice_id"], value_set=value_set)
+    ln_mask = pc.is_in(lines["invoice_id"], value_set=value_set)
+    plain = post_invoices(
+        invoices.filter(pc.invert(inv_mask)),
+        lines.filter(pc.invert(ln_mask)),
+        *args,
+        suggester=suggester,
+        explain=explain,
+    )
+    fixed_inv, fixed_ln = invoices.filter(inv_mask), lines.filter(ln_mask)
+    pseudo, rule_of = [], {}
+    targets: dict[int, list[tuple]] = {}
+    by_invoice: dict[str, list[dict]] = {}
+    for ln in fixed_ln.select(["invoice_id", "line_no", "description", "amount"]).to_pylist():
+        by_invoice.setdefault(ln["invoice_id"], []).append(ln)
+    never = Condition(supplier_id=["\x00corrections only"])
+    for row, iid in enumerate(fixed_inv["invoice_id"].to_pylist()):
+        keys = _line_keys(by_invoice.get(iid, []))
+        for line_no, c in sorted(corrections[iid].items()):
+            name = (c["correction_id"], c["to_account"])
+            if name not in rule_of:
+                rule_of[name] = len(pseudo)
+                pseudo.append(
+                    Rule(
+                        id=f"corrected:{c['correction_id']}",
+                        when=never,
+                        then=Then(debit_account=c["to_account"]),
+                    )
+                )
+            key, occurrence = keys.get(line_no, (None, 0)) if line_no else (None, 0)
+            targets.setdefault(row, []).append((key, occurrence, rule_of[name]))
+    hook = _CorrectedLines(suggester, targets, pseudo)
+    fixed = post_invoices(fixed_inv, fixed_ln, *args, suggester=hook, explain=explain)
+    journal = pa.concat_tables(
+        [p.journal.select(JOURNAL_LINES.names).cast(JOURNAL_LINES) for p in (plain, fixed)]
+    )
+    result = PostingResult(
+        journal,
+        sorted(plain.review + fixed.review, key=lambda r: r["item_id"]),
+        pa.concat_arrays([plain.posted_ids, fixed.posted_ids]),
+    )
+    if explain:
+        result.matched = pa.concat_tables(
+            [p.matched.cast(_plain_schema(p.matched.schema)) for p in (plain, fixed)]
+        )
+    return result
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(
+        [pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f for f in schema]
+    )
+
+
+def _resolve_invoice(rt: Runtime, invoice: str) -> str:
+    """The invoice id for what a controller typed: the id, a unique prefix of it (8+
+    characters) or the invoice number."""
+    raw = rt.warehouse.schema
+    got = rt.warehouse.query(
+        f"SELECT DISTINCT invoice_id FROM {raw}.invoices WHERE invoice_id = :i "
+        f"OR invoice_number = :i OR (length(:i) >= 8 AND invoice_id LIKE :p)",
+        {"i": invoice, "p": invoice + "%"},
+    )["invoice_id"].to_pylist()
+    if not got:
+        raise CorrectionError(f"no invoice {invoice!r} (give its id, id prefix or number)")
+    if len(got) > 1:
+        raise CorrectionError(
+            f"{invoice!r} names {len(got)} invoices ({', '.join(g[:12] for g in got)}): "
+            "give the invoice id"
+        )
+    return got[0]
+
+
+def _legs(rows: list[dict]) -> list[tuple]:
+    return [(r["line_no"], r["account"], r["amount"], r["rule_id"]) for r in rows]
+
+
+@holds_connection
+def correct_posting(
+    rt: Runtime,
+    invoice: str,
+    account: str,
+    reason: str,
+    by: str,
+    line_no: int | None = None,
+    at: dt.datetime | None = None,
+) -> dict:
+    """Move an auto-posted invoice's line (`line_no`) or all its lines to `account`.
+
+    The correction is recorded in raw.posting_corrections (who, when, from which account
+    to which, why), and the invoice's entry is posted again by its nightly run's own
+    posting, with the correction: the same entry id, replacing the old lines in one
+    transaction, balanced, FX and tax as before. Re-running that night keeps the
+    correction; correcting a line to the account it is on changes nothing."""
+    cfg = rt.company
+    wh = rt.warehouse
+    raw = wh.schema
+    reason, by = (reason or "").strip(), (by or "").strip()
+    if not reason:
+        raise CorrectionError("give a reason: the audit trail records why (--reason)")
+    if not by:
+        raise CorrectionError("say who corrects: the audit trail records it (--by)")
+    if account not in cfg.chart.codes():
+        raise CorrectionError(f"account {account!r} is not in chart_of_accounts.yml")
+    iid = _resolve_invoice(rt, invoice)
+    runs = wh.query(
+        f"SELECT run_id, min(entry_id) AS entry_id, min(period) AS period "
+        f"FROM {raw}.journal_lines WHERE source_type = 'invoice' AND source_id = :i "
+        f"AND run_id LIKE 'post:%' GROUP BY run_id ORDER BY run_id",
+        {"i": iid},
+    ).to_pylist()
+    if not runs:
+        raise CorrectionError(
+            f"invoice {iid[:12]} has no posted entry: it waits in the review queue"
+        )
+    run_key, entry_id, period = runs[-1]["run_id"], runs[-1]["entry_id"], runs[-1]["period"]
+    closed = cfg.company.closed_through
+    if closed and period <= closed:
+        raise CorrectionError(
+            f"period {period} is closed (closed_through {closed}): post an adjustment "
+            "entry in the open period instead"
+        )
+    try:
+        window = Window.day(dt.date.fromisoformat(run_key.split(":", 1)[1]), rt.tz)
+    except ValueError as exc:
+        raise CorrectionError(f"entry {entry_id} was posted by {run_key}, not a night") from exc
+    rules = load_rules(cfg.rules_path, accounts=cfg.chart.codes())
+    invoices, lines = _night_batch(rt, window, iid)
+    if invoices.num_rows != 1:
+        raise CorrectionError(f"invoice {iid[:12]} is not among {run_key}'s invoices")
+    suggester = _suggester(rt, rules, run_key)
+    existing = latest_corrections(rt, "invoice_id = :i", {"i": iid})
+    now = post_with_corrections(rt, rules, invoices, lines, run_key, suggester, existing, True)
+    current = {r["line_no"]: r["account"] for r in now.matched.to_pylist()}
+    if line_no is not None and line_no not in current:
+        if set(current) == {0}:
+            raise CorrectionError(
+                f"invoice {iid[:12]} posts as one line (its lines do not add up to its "
+                "net): correct the whole invoice, without --line"
+            )
+        raise CorrectionError(f"invoice {iid[:12]} has no line {line_no} (lines {sorted(current)})")
+    targets = [line_no] if line_no is not None else sorted(current)
+    changes = {n: current[n] for n in targets if current[n] != account}
+    before = wh.read_table(
+        "journal_lines",
+        "source_type = 'invoice' AND source_id = :i AND run_id = :r ORDER BY line_no",
+        {"i": iid, "r": run_key},
+    ).to_pylist()
+    out = {"invoice_id": iid, "entry_id": entry_id, "run_id": run_key, "before": _legs(before)}
+    if not changes:
+        return out | {"status": "unchanged", "correction_id": None, "lines": [], "after": []}
+    at = at or dt.datetime.now(dt.UTC)
+    cid = hashlib.sha256(
+        f"{iid}|{','.join(map(str, sorted(changes)))}|{account}|{at.isoformat()}".encode()
+    ).hexdigest()[:16]
+    rows = [
+        {
+            "correction_id": cid,
+            "invoice_id": iid,
+            "entry_id": entry_id,
+            "line_no": n,
+            "from_account": changes[n],
+            "to_account": account,
+            "reason": reason,
+            "corrected_by": by,
+            "corrected_at": at,
+            "period": period,
+            "posting_run_id": run_key,
+        }
+        for n in sorted(changes)
+    ]
+    merged = {iid: dict(existing.get(iid, {})) | {r["line_no"]: r for r in rows}}
+    res = post_with_corrections(rt, rules, invoices, lines, run_key, suggester, merged, True)
+    if iid not in res.posted_ids.to_pylist():
+        why = "; ".join(r["reason"] for r in res.review) or "not posted"
+        raise CorrectionError(f"invoice {iid[:12]} cannot be posted so: {why}")
+    placed = {r["line_no"]: r["account"] for r in res.matched.to_pylist()}
+    if any(placed.get(n) != account for n in changes):
+        raise CorrectionError(f"invoice {iid[:12]}: the lines could not be placed on {account}")
+    journal = res.journal.to_pylist()
+    if sum(j["amount"] for j in journal) != 0 or {j["entry_id"] for j in journal} != {entry_id}:
+        raise CorrectionError(f"the corrected entry {entry_id} would not balance")  # never
+    with wh.transaction() as t:
+        t.insert("posting_corrections", rows)
+        t.replace(
+            "journal_lines",
+            journal,
+            "source_type = 'invoice' AND source_id = :i AND run_id = :r",
+            {"i": iid, "r": run_key},
+        )
+    refresh_open_items(rt)
+    log.info(
+        "correction %s: invoice %s lines %s -> %s by %s", cid, iid, sorted(changes), account, by
+    )
+    return out | {
+        "status": "corrected",
+        "correction_id": cid,
+        "lines": rows,
+        "after": _legs(journal),
+    }

@@ -203,6 +203,29 @@ CLOSE_METRICS = pa.schema(
         ("days_to_close", pa.int64()),
         ("computed_at", TS),
         ("run_id", pa.string()),
+        # learned suggestions measured on held-back approved postings through the period
+        # (closeflow.posting.suggest.holdout_accuracy); null when too little history
+        ("suggestion_holdout_accuracy", RATE),  # right / held back
+        ("suggestions_held_back", pa.int64()),
+    ]
+)
+
+POSTING_CORRECTIONS = pa.schema(
+    [
+        # One row per invoice line a controller moved to another account: the audit
+        # trail of `closeflow post correct`. The invoice's entry is re-posted with the
+        # latest correction of each line (same entry id, replaced).
+        ("correction_id", pa.string()),  # deterministic: invoice, lines, account, time
+        ("invoice_id", pa.string()),
+        ("entry_id", pa.string()),
+        ("line_no", pa.int32()),  # the invoice line; 0: the invoice posted as one line
+        ("from_account", pa.string()),
+        ("to_account", pa.string()),
+        ("reason", pa.string()),
+        ("corrected_by", pa.string()),
+        ("corrected_at", TS),
+        ("period", pa.string()),  # the entry's period
+        ("posting_run_id", pa.string()),  # the posting run whose entry was replaced
     ]
 )
 
@@ -227,4 +250,5 @@ TABLES: dict[str, pa.Schema] = {
     "matches": MATCHES,
     "review_queue": REVIEW_QUEUE,
     "close_metrics": CLOSE_METRICS,
+    "posting_corrections": POSTING_CORRECTIONS,
 }

@@ -26,7 +26,9 @@ renamed as (
         {{ money('trial_balance_difference') }} as trial_balance_difference,
         days_to_close,
         cast(computed_at as timestamp with time zone) as computed_at,
-        run_id
+        run_id,
+        {{ rate('suggestion_holdout_accuracy') }} as suggestion_holdout_accuracy,
+        suggestions_held_back
 
     from source
 

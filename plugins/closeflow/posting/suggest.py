@@ -144,6 +144,7 @@ def holdout_accuracy(history: pa.Table, fraction: float = 0.2, threshold: float 
     sure = conf >= threshold
     return {
         "held_back": held.num_rows,
+        "right": int(right.sum()),
         "accuracy": float(right.mean()),
         "auto_posted": int(sure.sum()),
         "auto_posted_right": int((right & sure).sum()),
@@ -155,7 +156,10 @@ def holdout_accuracy(history: pa.Table, fraction: float = 0.2, threshold: float 
 def history_from_ledger(rt, rules, before_run: str) -> pa.Table:
     """Approved postings in the warehouse as suggestion history: each line of an invoice
     whose net lines went to one account (not AP, tax or rounding), with that account;
-    entries posted by suggestions are left out. Only runs before `before_run` count, so
+    entries posted by suggestions are left out. A controller's correction
+    (raw.posting_corrections) is approved too: the corrected lines of an invoice whose
+    entry still has several accounts, or other lines from a suggestion, are history with
+    the account they were corrected to. Only runs before `before_run` count, so
     re-running a night trains the same model and posts the same entries."""
     raw = rt.warehouse.schema
     skip = {rules.ap_account, rules.rounding_account, rt.company.company.ap_account}
@@ -173,10 +177,27 @@ def history_from_ledger(rt, rules, before_run: str) -> pa.Table:
             HAVING count(DISTINCT account) = 1
                AND count(*) FILTER (WHERE rule_id LIKE 'suggested:%') = 0
         )
-        SELECT i.supplier_id, l.description, l.amount, net.account
-        FROM net JOIN {raw}.invoices i ON i.invoice_id = net.source_id
-        JOIN {raw}.invoice_lines l ON l.invoice_id = net.source_id
-        ORDER BY net.source_id, l.line_no
+        , corrected AS (
+            SELECT invoice_id, line_no, to_account FROM (
+                SELECT invoice_id, line_no, to_account, row_number() OVER (
+                    PARTITION BY invoice_id, line_no
+                    ORDER BY corrected_at DESC, correction_id DESC) AS k
+                FROM {raw}.posting_corrections WHERE posting_run_id < :before
+            ) c WHERE k = 1 AND invoice_id NOT IN (SELECT source_id FROM net)
+        )
+        SELECT * FROM (
+            SELECT i.supplier_id, l.description, l.amount, net.account,
+                   net.source_id AS src, l.line_no
+            FROM net JOIN {raw}.invoices i ON i.invoice_id = net.source_id
+            JOIN {raw}.invoice_lines l ON l.invoice_id = net.source_id
+            UNION ALL
+            SELECT i.supplier_id, l.description, l.amount, c.to_account, c.invoice_id,
+                   l.line_no
+            FROM corrected c JOIN {raw}.invoices i ON i.invoice_id = c.invoice_id
+            JOIN {raw}.invoice_lines l ON l.invoice_id = c.invoice_id
+                AND (c.line_no = 0 OR l.line_no = c.line_no)
+        ) h
+        ORDER BY src, line_no
         """,
         params,
     )

@@ -24,6 +24,8 @@ COMPANY_NAME = "Closeflow Demo GmbH"
 CN_BRANCH_NAME = "克洛斯弗洛（上海）贸易有限公司"
 AP_ACCOUNT, INPUT_VAT_ACCOUNT, ROUNDING_ACCOUNT = "2000", "1400", "8999"
 EUR_LEDGER_ACCOUNT, CNY_LEDGER_ACCOUNT = "1200", "1210"
+# the professional-fees rule covers invoices from this total (document currency) up
+FEES_RULE_MIN_TOTAL = Decimal("1000.00")
 
 CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("1000", "Cash on hand", "asset"),
@@ -158,10 +160,24 @@ def suppliers_yml(suppliers: list[SupplierProfile]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _by_slug(suppliers: list[SupplierProfile]) -> dict[str, str]:
+    return {s.template.slug: s.supplier_id for s in suppliers}
+
+
 def posting_rules_yml(suppliers: list[SupplierProfile]) -> str:
+    """The rules a controller would write: a few specific rules first (description
+    keywords and patterns, a total range with an approval limit, a rent split that
+    starts with the year, a project tag, an explicit tax code), then one rule per
+    supplier. The generator's ground truth (`closeflow.sample.truth`) follows the same
+    decisions: an item's `account`, a supplier's `approval_above`."""
+    ids = _by_slug(suppliers)
+    fees = [s.supplier_id for s in suppliers if s.template.approval_above is not None]
+    limits = {s.template.approval_above for s in suppliers if s.template.approval_above}
+    (limit,) = limits
     lines = [
-        "# Auto-posting rules: supplier -> expense account. Suppliers without a rule go to",
-        "# the review queue.",
+        "# Auto-posting rules of the sample company. Specific rules first (lowest priority",
+        "# number wins per invoice line), then one rule per supplier: supplier -> expense",
+        "# account. Suppliers without a rule go to the review queue.",
         "version: 1",
         f"ap_account: {_q(AP_ACCOUNT)}",
         f"rounding_account: {_q(ROUNDING_ACCOUNT)}",
@@ -169,7 +185,61 @@ def posting_rules_yml(suppliers: list[SupplierProfile]) -> str:
     ]
     for code, rate in TAX_CODES:
         lines.append(f"  {code}: {{rate: {_q(rate)}, account: {_q(INPUT_VAT_ACCOUNT)}}}")
-    lines.append("rules:")
+    lines += [
+        "rules:",
+        "  - id: bi-project  # Datenfluss consulting hours belong to the data warehouse project",
+        "    priority: 1",
+        "    continue: true",
+        "    when:",
+        "      all:",
+        f"        - {{supplier_id: {_q(ids['datenfluss'])}}}",
+        "        - {description_keywords: [consulting]}",
+        '    then: {project: "DWH-2026"}',
+        "  - id: training  # user training and awareness sessions are training, not IT",
+        "    priority: 10",
+        "    when:",
+        "      all:",
+        f"        - {{supplier_id: [{_q(ids['bitwerk'])}, {_q(ids['secureit'])}]}}",
+        '        - {description_regex: "(schulung|training)"}',
+        '    then: {debit_account: "6450", cost_center: "HR"}',
+        "  - id: freight  # shipping charged on office supplies is freight",
+        "    priority: 10",
+        f"    when: {{all: [{{supplier_id: {_q(ids['paperline'])}}}, "
+        "{description_keywords: [shipping, versand]}]}",
+        '    then: {debit_account: "6350", cost_center: "ADMIN"}',
+        "  - id: professional-fees  # larger fee notes: the CFO approves above the limit",
+        "    priority: 20",
+        "    when:",
+        "      all:",
+        f"        - {{supplier_id: [{', '.join(_q(i) for i in fees)}]}}",
+        f"        - {{total: {{min: {_q(str(FEES_RULE_MIN_TOTAL))}}}}}",
+        "        - not: {document_type: credit_note}",
+        "    then:",
+        '      debit_account: "6500"',
+        '      cost_center: "FIN"',
+        f"      approval_above: {_q(str(limit))}",
+        '      description: "{supplier_name} {invoice_number}: {description}"',
+        "  - id: rent-2025  # until the new lease: all rent to administration",
+        "    priority: 30",
+        "    valid_to: 2025-12-31",
+        f"    when: {{supplier_id: {_q(ids['hanse-office-park'])}}}",
+        '    then: {debit_account: "6100", cost_center: "ADMIN"}',
+        "  - id: rent  # from 2026 the office is shared: 70 % administration, 30 % IT",
+        "    priority: 30",
+        "    valid_from: 2026-01-01",
+        f"    when: {{supplier_id: {_q(ids['hanse-office-park'])}}}",
+        "    then:",
+        "      splits:",
+        '        - {account: "6100", percent: "70", cost_center: "ADMIN"}',
+        '        - {account: "6100", cost_center: "IT"}',
+        "  - id: travel-reduced-vat  # rail tickets and hotel nights carry 7 % input VAT",
+        "    priority: 40",
+        "    when:",
+        "      all:",
+        f"        - {{supplier_id: [{_q(ids['elbe-travel'])}, {_q(ids['stadthotel-am-markt'])}]}}",
+        '        - {tax_rate: "0.07"}',
+        '    then: {debit_account: "6400", cost_center: "SALES", tax_code: "DE7"}',
+    ]
     for s in suppliers:
         if s.template.account is None:
             continue

@@ -34,6 +34,7 @@ class InvoiceLine:
     tax_amount: Decimal
     unit: str = ""
     spec: str = ""
+    account: str | None = None  # the expense account the sample's rules post it to
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def _line(
         tax_amount=round_money(amount * rate),
         unit=item.unit,
         spec=item.spec,
+        account=item.account,
     )
 
 

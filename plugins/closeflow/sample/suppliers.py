@@ -31,6 +31,7 @@ class Item:
     quantities: tuple[str, ...] = ("1",)
     unit: str = ""  # Chinese invoices: 单位
     spec: str = ""  # Chinese invoices: 规格型号
+    account: str | None = None  # a description rule posts this line here, not the supplier's
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,25 @@ class SupplierTemplate:
     bank_country: str = "DE"
     alias: str | None = None
     file_pattern: str = "Invoice_{number}"
+    # the professional-fees rule: invoices whose EUR total is above this wait for approval
+    approval_above: Decimal | None = None
 
     @property
     def language(self) -> str:
         return "zh" if self.currency == "CNY" else self.locale
 
 
-def _i(desc: str, low: str, high: str, *qty: str, unit: str = "", spec: str = "") -> Item:
+def _i(
+    desc: str, low: str, high: str, *qty: str, unit: str = "", spec: str = "", account=None
+) -> Item:
     """Shorthand: prices as decimal strings."""
     cents = lambda s: int(Decimal(s) * 100)  # noqa: E731
-    return Item(desc, cents(low), cents(high), qty or ("1",), unit, spec)
+    return Item(desc, cents(low), cents(high), qty or ("1",), unit, spec, account)
 
 
 D19, D7 = Decimal("0.19"), Decimal("0.07")
 CN13, CN9, CN6 = Decimal("0.13"), Decimal("0.09"), Decimal("0.06")
+FEES_APPROVAL = Decimal("7500.00")  # professional fees above this need the CFO's approval
 
 SUPPLIERS: tuple[SupplierTemplate, ...] = (
     SupplierTemplate(
@@ -92,7 +98,7 @@ SUPPLIERS: tuple[SupplierTemplate, ...] = (
         (_i("Lizenz Buchhaltungssoftware, {month}", "189.00", "189.00", "1", "2", "5"),
          _i("Wartungsvertrag Q1", "450.00", "450.00"),
          _i("Anpassungsprogrammierung (Stunden)", "110.00", "125.00", "2", "4", "6.5", "8"),
-         _i("Schulung Anwender (halbtags)", "600.00", "600.00")),
+         _i("Schulung Anwender (halbtags)", "600.00", "600.00", account="6450")),
     ),
     SupplierTemplate(
         "Datenfluss Analytics GmbH", "datenfluss", "6200", "IT",
@@ -134,7 +140,7 @@ SUPPLIERS: tuple[SupplierTemplate, ...] = (
         (_i("Printer paper A4 (box of 2500 sheets)", "21.50", "26.90", "1", "2", "4"),
          _i("Whiteboard markers, set of 4", "6.90", "8.40", "2", "3", "5"),
          _i("Desk organizer", "18.00", "24.00", "1", "2", "6"),
-         _i("Shipping and handling", "6.90", "6.90")),
+         _i("Shipping and handling", "6.90", "6.90", account="6350")),
     ),
     SupplierTemplate(
         "Kaffeerösterei Bohnenglück GmbH", "bohnenglueck", "6300", "ADMIN",
@@ -181,26 +187,29 @@ SUPPLIERS: tuple[SupplierTemplate, ...] = (
         (_i("Finanzbuchhaltung {month}", "850.00", "850.00"),
          _i("Lohnbuchhaltung {month}, je Mitarbeiter", "28.00", "28.00", "8", "9", "10"),
          _i("Beratung Umsatzsteuer (Stunden)", "165.00", "165.00", "1", "2.5", "3")),
-        file_pattern="Honorarrechnung_{number}",
+        file_pattern="Honorarrechnung_{number}", approval_above=FEES_APPROVAL,
     ),
     SupplierTemplate(
         "Brandt Rechtsanwälte PartGmbB", "brandt-rechtsanwaelte", "6500", "FIN",
         "80331 München", "DE", "de", "de", 14, "invoice_number", "BR-{year}-{seq:04d}", D19, 1,
         (_i("Rechtsberatung Vertragsprüfung (Stunden)", "280.00", "320.00", "1.5", "2", "4"),
          _i("Auslagenpauschale", "20.00", "20.00")),
+        approval_above=FEES_APPROVAL,
     ),
     SupplierTemplate(
         "Auditas Wirtschaftsprüfung GmbH", "auditas", "6500", "FIN",
         "60313 Frankfurt am Main", "DE", "en", "long", 30, "rf", "AUD-{year}-{seq:04d}", D19, 1,
         (_i("Interim audit procedures, progress billing", "3500.00", "6500.00"),
          _i("Audit travel expenses, flat rate", "250.00", "250.00")),
+        approval_above=FEES_APPROVAL,
     ),
     SupplierTemplate(
         "SecureIT Consulting GmbH", "secureit", "6500", "IT",
         "90402 Nürnberg", "DE", "en", "iso", 30, "invoice_number", "SIC-{year}-{seq:04d}", D19,
         2,
         (_i("Penetration test web application (days)", "1200.00", "1200.00", "1", "2", "3"),
-         _i("Security awareness training, per participant", "45.00", "45.00", "10", "12"),
+         _i("Security awareness training, per participant", "45.00", "45.00", "10", "12",
+            account="6450"),
          _i("Consulting hours ISO 27001", "150.00", "150.00", "2", "4", "8")),
     ),
     SupplierTemplate(

@@ -5,7 +5,9 @@ per bank line, in the formats of docs/sample_company.md. `expected_posting` is t
 balanced journal entry in EUR: expense = subtotal, input VAT = tax, accounts payable =
 minus their sum; Chinese invoices convert each debit at the invoice-date rate, rounded
 half-up to the cent, so the entry still sums to exactly zero. Credit notes reverse all
-signs. No rule for the supplier (or a duplicate file) means no posting: null.
+signs. Lines a description rule sends elsewhere (training, shipping) post to their own
+account. No rule for the supplier, an invoice above the professional-fees rule's approval
+limit (`expected_review`), or a duplicate file means no posting: null.
 """
 
 from __future__ import annotations
@@ -16,26 +18,54 @@ from decimal import Decimal
 from pathlib import Path
 
 from closeflow.money import round_money
-from closeflow.sample.company import AP_ACCOUNT, INPUT_VAT_ACCOUNT
+from closeflow.sample.company import AP_ACCOUNT, FEES_RULE_MIN_TOTAL, INPUT_VAT_ACCOUNT
 from closeflow.sample.documents import InboxDocument
 from closeflow.sample.invoices import Invoice
 from closeflow.sample.statements import StatementFile
 
 
+def _eur_total(invoice: Invoice, rates: dict[dt.date, Decimal]) -> Decimal:
+    if invoice.currency == "EUR":
+        return invoice.total
+    return round_money(invoice.total * rates[invoice.invoice_date])
+
+
+def expected_review(invoice: Invoice, rates: dict[dt.date, Decimal]) -> str | None:
+    """Why the rules send the invoice to review: `no_rule` (a supplier without a rule),
+    `approval` (the professional-fees rule's limit, on the EUR total), or None."""
+    tpl = invoice.supplier.template
+    if tpl.account is None:
+        return "no_rule"
+    limit = tpl.approval_above
+    if limit is not None and invoice.document_type == "invoice":
+        if invoice.total >= FEES_RULE_MIN_TOTAL and _eur_total(invoice, rates) > limit:
+            return "approval"
+    return None
+
+
 def expected_posting(
     invoice: Invoice, rates: dict[dt.date, Decimal]
 ) -> list[tuple[str, Decimal]] | None:
-    """(account, signed EUR amount) lines of the invoice's journal entry, or None."""
+    """(account, signed EUR amount) lines of the invoice's journal entry, or None.
+
+    Each line goes to its item's account (a description rule) or else the supplier's;
+    the net per account is converted and rounded once, as the engine posts one net leg
+    per account and rule."""
     account = invoice.supplier.template.account
-    if account is None:
+    if account is None or expected_review(invoice, rates) is not None:
         return None
-    if invoice.currency == "EUR":
-        expense, tax = invoice.subtotal, invoice.tax_amount
-    else:
+    net: dict[str, Decimal] = {}
+    for line in invoice.lines:
+        acct = line.account or account
+        net[acct] = net.get(acct, Decimal("0.00")) + line.amount
+    tax = invoice.tax_amount
+    if invoice.currency != "EUR":
         rate = rates[invoice.invoice_date]
-        expense, tax = round_money(invoice.subtotal * rate), round_money(invoice.tax_amount * rate)
+        net = {acct: round_money(amount * rate) for acct, amount in net.items()}
+        tax = round_money(tax * rate)
     sign = -1 if invoice.document_type == "credit_note" else 1
-    lines = [(account, sign * expense), (INPUT_VAT_ACCOUNT, sign * tax)]
+    lines = [(acct, sign * amount) for acct, amount in net.items()]
+    lines.append((INPUT_VAT_ACCOUNT, sign * tax))
     lines = [(acct, amount) for acct, amount in lines if amount]
     lines.append((AP_ACCOUNT, -sum((amount for _, amount in lines), Decimal("0.00"))))
     return lines
@@ -84,11 +114,12 @@ def line_records(invoice: Invoice) -> list[dict]:
 
 def document_record(doc: InboxDocument, rates: dict[dt.date, Decimal]) -> dict:
     invoice = doc.invoice
-    posting = None
+    posting, review = None, None
     if invoice is not None and doc.expected_status == "extracted":
         lines = expected_posting(invoice, rates)
         if lines is not None:
             posting = [{"account": acct, "amount": _money(amount)} for acct, amount in lines]
+        review = expected_review(invoice, rates)
     return {
         "file": doc.path,
         "sha256": doc.sha256,
@@ -98,6 +129,8 @@ def document_record(doc: InboxDocument, rates: dict[dt.date, Decimal]) -> dict:
         "invoice": invoice_record(invoice) if invoice else None,
         "lines": line_records(invoice) if invoice else [],
         "expected_posting": posting,
+        # why the posting rules send an extracted invoice to review: no_rule | approval
+        "expected_review": review,
     }
 
 

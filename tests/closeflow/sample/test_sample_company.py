@@ -8,6 +8,7 @@ from decimal import Decimal
 import yaml
 
 from closeflow.config import CompanyConfig
+from closeflow.posting import load_rules
 from closeflow.sample import checksums
 
 
@@ -48,12 +49,38 @@ def test_posting_rules_cover_all_suppliers_but_two(sample) -> None:
     assert rules["version"] == 1 and rules["ap_account"] == "2000"
     assert rules["tax_codes"]["DE19"] == {"rate": "0.19", "account": "1400"}
     assert set(rules["tax_codes"]) == {"DE19", "DE7", "CN13", "CN6", "CN9"}
-    covered = {r["when"]["supplier_id"] for r in rules["rules"]}
+    per_supplier = [r for r in rules["rules"] if r["id"].startswith("r-sup-")]
+    covered = {r["when"]["supplier_id"] for r in per_supplier}
     all_ids = {s.supplier_id for s in config.suppliers}
     assert len(all_ids - covered) == 2 and covered <= all_ids
-    for rule in rules["rules"]:
+    for rule in per_supplier:
         assert rule["then"]["debit_account"] in config.chart.codes()
-        assert rule["id"].startswith("r-sup-") and rule["priority"] == 100
+        assert rule["priority"] == 100
+    # the specific rules come first and use the engine's other conditions and actions
+    specific = {r["id"]: r for r in rules["rules"] if not r["id"].startswith("r-sup-")}
+    assert set(specific) == {
+        "bi-project",
+        "training",
+        "freight",
+        "professional-fees",
+        "rent-2025",
+        "rent",
+        "travel-reduced-vat",
+    }
+    assert all(r["priority"] < 100 for r in specific.values())
+    assert specific["bi-project"]["continue"] is True
+    assert specific["training"]["when"]["all"][1] == {"description_regex": "(schulung|training)"}
+    fees = specific["professional-fees"]
+    assert fees["when"]["all"][1:] == [
+        {"total": {"min": "1000.00"}},
+        {"not": {"document_type": "credit_note"}},
+    ]
+    assert fees["then"]["approval_above"] == "7500.00"
+    assert specific["rent"]["valid_from"] == dt.date(2026, 1, 1)
+    assert specific["rent-2025"]["valid_to"] == dt.date(2025, 12, 31)
+    assert [s.get("percent") for s in specific["rent"]["then"]["splits"]] == ["70", None]
+    assert specific["travel-reduced-vat"]["then"]["tax_code"] == "DE7"
+    load_rules(config.rules_path, accounts=config.chart.codes())  # validates on load
 
 
 def test_fx_rates_cover_every_day_with_margin(sample) -> None:
