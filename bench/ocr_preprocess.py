@@ -1,9 +1,10 @@
 """Benchmark: which image preprocessing (and which orientation check) reads invoices best.
 
 Generates office scans and phone photos of invoices whose fields are known (with
-tests/ocr/documents.py), reads each through `ocr.extract.extract_file` once per candidate
-pipeline of `ocr.tesseract.prepare` steps, and prints per-field exact-match accuracy and
-seconds per page (wall, and CPU including the tesseract processes) for each:
+closeflow.sample.layouts, .photo and .scan), reads each through `ocr.extract.extract_file`
+once per candidate pipeline of `ocr.tesseract.prepare` steps, and prints per-field
+exact-match accuracy and seconds per page (wall, and CPU including the tesseract
+processes) for each:
 
     none        the grey image as it comes
     current     deskew + upscale under 150 dpi + median filter at 250 dpi and more
@@ -12,6 +13,8 @@ seconds per page (wall, and CPU including the tesseract processes) for each:
     +page+down  +camera-dpi, a sheet on a darker surface cropped out, its dpi taken from
                 its width, pages over 400 dpi downscaled
     +page+normN ... and a photographed sheet resampled to N dpi
+    ...+paper   ... and the sheet's paper (A4, US Letter, receipt) told by its shape
+    ...+keystone+paper  ... and the sheet squared up from its four corners
     ...+otsu / +sauvola  binarised
 
 With --orientation it instead turns the scans by 0/90/180/270 degrees and compares the
@@ -21,8 +24,8 @@ pass reads badly).
 
     python bench/ocr_preprocess.py [--only current,+page+down] [--orientation]
 
-The figures, and the pipeline chosen from them (+page+norm250+flatten), are in the
-docstring of ocr/tesseract.py. A run of every pipeline takes ~10 CPU minutes.
+The figures, and the pipeline chosen from them (+page+norm250+flatten+keystone+paper),
+are in the docstring of ocr/tesseract.py. A run of every pipeline takes ~10 CPU minutes.
 """
 
 from __future__ import annotations
@@ -44,17 +47,16 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 
 import pytesseract  # noqa: E402
 
-from ocr import extract, tesseract  # noqa: E402
-from tests.ocr.documents import (  # noqa: E402
+from closeflow.sample.layouts import (  # noqa: E402
     TODAY,
     ChineseInvoice,
     EnglishInvoice,
-    phone_photo,
     render_chinese,
     render_english,
-    scan,
-    turned,
 )
+from closeflow.sample.photo import phone_photo, turned  # noqa: E402
+from closeflow.sample.scan import office_scan as scan  # noqa: E402
+from ocr import extract, tesseract  # noqa: E402
 
 FIELDS = ("invoice_number", "invoice_date", "subtotal", "tax_amount", "total")
 CURRENT = frozenset({"deskew", "upscale", "median"})
@@ -67,6 +69,8 @@ PIPELINES = {  # name: (steps, PHOTO_DPI for "normalise")
     "+page+down": (CURRENT | {"camera-dpi", "page", "downscale"}, 300),
     "+page+down+flatten": (PHOTO, 300),
     "+page+norm250+flatten": (PHOTO | {"normalise"}, 250),
+    "+page+norm250+flatten+paper": (PHOTO | {"normalise", "paper"}, 250),
+    "+page+norm250+flatten+keystone+paper": (PHOTO | {"normalise", "paper", "keystone"}, 250),
     "+page+norm300+flatten": (PHOTO | {"normalise"}, 300),
     "+page+norm400+flatten": (PHOTO | {"normalise"}, 400),
     "+page+norm300+flatten+otsu": (PHOTO | {"normalise", "otsu"}, 300),

@@ -8,7 +8,9 @@
       handing the prepared image over (BMP) to tesseract; one page at a time, the
       methods alternated, best of --rounds per page, wall and CPU seconds (the process
       and its tesseract children). Target ratio <= 1.10. The closeflow CPU time is also
-      split into its steps (load, orientation check, prepare, each tesseract pass, fields).
+      split into its steps (load, orientation check, prepare, each tesseract pass, fields,
+      and the second look `extract_file` gives a page that would go to review, ocr.reread:
+      averaged over all pages).
 (ii)  text-layer pages per second on one core (per CPU second of this process, so other
       work on the machine does not count; wall clock beside it): `ocr.pdf.read_pages`
       (open, words with boxes, usable-text check, under the pdfium lock) and
@@ -118,12 +120,16 @@ def digital_pdfs(home: Path) -> list[Path]:
 # ---------------------------------------------------------------------------- (i) OCR
 
 
+STATUS: dict[Path, str] = {}  # what extract_file made of each page
+
+
 def closeflow_extract(scan: Scan) -> None:
     from ocr.extract import extract_file
 
     inv = extract_file(scan.path)
     if inv.extraction_method != "ocr":
         raise RuntimeError(f"{scan.path} was not OCR'd")
+    STATUS[scan.path] = inv.status
 
 
 def closeflow_ocr_page(scan: Scan) -> None:
@@ -165,6 +171,14 @@ def ocr_parts(scan: Scan) -> dict[str, float]:
         lap("tesseract chi_sim")
     extract_fields(build_lines(words))
     lap("layout + fields")
+    if STATUS.get(scan.path) == "needs_review":  # extract_file gives the page a second look
+        try:
+            from ocr import reread
+        except ImportError:
+            reread = None
+        if reread is not None:
+            reread.reread_page(image, dpi, words, tesseract.ENGLISH)
+            lap("second look (pages to review)")
     grey = image.convert("L")
     t = _cpu()
     tesseract.skew_angle(grey)

@@ -4,8 +4,11 @@
     extract_files(paths, suppliers=None) -> list[ExtractedInvoice]
 
 Digital PDF pages are read from their text layer; scanned pages and images go through
-tesseract. Bad input never raises: it comes back `quarantined` with the reason, and an
-invoice that fails a check comes back `needs_review` with the reasons.
+tesseract. Where an OCR'd invoice comes out needing review (a field missing or doubtful),
+the parts of its pages the first pass read badly or not at all are read again
+(ocr.reread), and the second reading is kept if the invoice reads better. Bad input never
+raises: it comes back `quarantined` with the reason, and an invoice that fails a check
+comes back `needs_review` with the reasons.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pytesseract
 from PIL import Image
 
 from closeflow.money import round_money
-from ocr import load, pdf, tesseract
+from ocr import load, pdf, reread, tesseract
 from ocr.chinese import invoice_kind
 from ocr.fields import CORROBORATED, Fields, document_type, extract_fields, language
 from ocr.items import line_items
@@ -63,8 +66,9 @@ def _sure(words: list[Word]) -> int:
 
 def _ocr(
     image: Image.Image, dpi: int | None, timeout: float, page: int, lang: str | None
-) -> tuple[list[Word], str]:
-    """OCR one page image the right way up (words in the turned image's pixels).
+) -> tuple[list[Word], str, Image.Image]:
+    """OCR one page image the right way up: its words (in the turned image's pixels), the
+    language used and the image as turned.
 
     Orientation costs nothing on an upright page: tesseract's OSD (a pass as dear as OCR
     itself) is asked only when the text lines run vertically (a cheap projection test) or
@@ -76,14 +80,34 @@ def _ocr(
         image = tesseract.turn(image, turned)
     words, used = tesseract.ocr_page(image, dpi=dpi, timeout=timeout, page=page, lang=lang)
     if turned or not tesseract.reads_badly(words):
-        return words, used
+        return words, used, image
     rotate = tesseract.orientation(image, dpi, timeout)
     if rotate == 0:
-        return words, used
+        return words, used, image
+    again_image = tesseract.turn(image, rotate)
     again, again_lang = tesseract.ocr_page(
-        tesseract.turn(image, rotate), dpi=dpi, timeout=timeout, page=page, lang=lang
+        again_image, dpi=dpi, timeout=timeout, page=page, lang=lang
     )
-    return (again, again_lang) if _sure(again) > _sure(words) else (words, used)
+    if _sure(again) > _sure(words):
+        return again, again_lang, again_image
+    return words, used, image
+
+
+@dataclasses.dataclass
+class OcrPart:
+    """One OCR'd image of the document (a scanned page, or an image region of a PDF page),
+    kept for a second look (ocr.reread): the image as read, its resolution and language,
+    its words in the image's pixels, and where they go on the page (None: they are the
+    page; else the region and its number on the page)."""
+
+    image: Image.Image
+    dpi: int | None
+    lang: str
+    words: list[Word]
+    region: tuple[pdf.Region, int] | None = None
+
+    def placed(self, words: list[Word]) -> list[Word]:
+        return words if self.region is None else _placed(words, *self.region)
 
 
 def _placed(words: list[Word], region: pdf.Region, k: int) -> list[Word]:
@@ -101,15 +125,17 @@ def _placed(words: list[Word], region: pdf.Region, k: int) -> list[Word]:
     ]
 
 
-def _read_words(
+def _read_document(
     file: load.InputFile, dpi: int, timeout: float
-) -> tuple[list[Word], ExtractionMethod]:
-    """All words of the document and how they were read. Raises Unreadable / OcrTimeout.
+) -> tuple[list[Word], list[OcrPart], ExtractionMethod]:
+    """The text layer's words, the OCR'd images with their words, and how the document was
+    read. Raises Unreadable / OcrTimeout.
 
     "mixed": some words came from a text layer and some from OCR (a scanned page in a
     digital PDF, or an image region on a digital page).
     """
-    words: list[Word] = []
+    text_words: list[Word] = []
+    parts: list[OcrPart] = []
     methods: set[str] = set()
     lang: str | None = None
     if file.media_type == load.PDF:
@@ -117,20 +143,58 @@ def _read_words(
         # (a child process per region) runs outside the lock.
         for page in pdf.read_pages(file.data, dpi):
             if page.words:
-                words += page.words
+                text_words += page.words
                 methods.add("text")
             for k, region in enumerate(page.regions):
-                region_words, lang = _ocr(region.image, region.dpi, timeout, page.number, lang)
-                words += _placed(region_words, region, k)
+                region_words, lang, image = _ocr(
+                    region.image, region.dpi, timeout, page.number, lang
+                )
+                parts.append(OcrPart(image, region.dpi, lang, region_words, (region, k)))
                 methods.add("ocr")
     else:
         for n, (image, image_dpi) in enumerate(load.open_images(file.data)):
-            page_words, lang = _ocr(image, image_dpi, timeout, n, lang)
-            words += page_words
+            page_words, lang, turned = _ocr(image, image_dpi, timeout, n, lang)
+            parts.append(OcrPart(turned, image_dpi, lang, page_words))
             methods.add("ocr")
     if len(methods) > 1:
-        return words, "mixed"
-    return words, "text" if "text" in methods else "ocr"
+        return text_words, parts, "mixed"
+    return text_words, parts, "text" if "text" in methods else "ocr"
+
+
+def _read_words(
+    file: load.InputFile, dpi: int, timeout: float
+) -> tuple[list[Word], ExtractionMethod]:
+    """All words of the document and how they were read (see `_read_document`)."""
+    text_words, parts, method = _read_document(file, dpi, timeout)
+    return text_words + [w for part in parts for w in part.placed(part.words)], method
+
+
+def _reread(text_words: list[Word], parts: list[OcrPart], timeout: float) -> list[Word] | None:
+    """The document's words with each OCR'd part given a second look (ocr.reread), or None
+    where no part read differently."""
+    changed = False
+    words = list(text_words)
+    for part in parts:
+        again = reread.reread_page(part.image, part.dpi, part.words, part.lang, timeout=timeout)
+        changed |= again is not None
+        words += part.placed(part.words if again is None else again)
+    return words if changed else None
+
+
+def _better(new: ExtractedInvoice, old: ExtractedInvoice) -> bool:
+    """Whether a second reading of the document is to be kept: it came out extracted where
+    the first did not, or it has fewer review reasons, or as many and more fields read."""
+
+    def found(inv: ExtractedInvoice) -> int:
+        return sum(getattr(inv, name) is not None for name in HEADER_FIELDS)
+
+    if new.status == "quarantined":
+        return False
+    if (new.status == "extracted") != (old.status == "extracted"):
+        return new.status == "extracted"
+    if len(new.review_reasons) != len(old.review_reasons):
+        return len(new.review_reasons) < len(old.review_reasons)
+    return found(new) > found(old)
 
 
 def _document_rate(lines: list[Line], fields: Fields) -> tuple[Decimal, Decimal | None] | None:
@@ -395,14 +459,28 @@ def extract_file(
     }
     try:
         load.check_supported(file)
-        words, method = _read_words(file, dpi, ocr_timeout)
+        text_words, parts, method = _read_document(file, dpi, ocr_timeout)
+        words = text_words + [w for part in parts for w in part.placed(part.words)]
         if not words:
             return _quarantined(
                 base,
                 "no text could be read (a blank page or a scan too poor to read)",
                 extraction_method=method,
             )
-        return _build(base, build_lines(words), method, suppliers, min_confidence, today)
+        inv = _build(base, build_lines(words), method, suppliers, min_confidence, today)
+        if inv.status != "needs_review" or not parts:
+            return inv
+        # A field missing or doubtful on an OCR'd page: a second look at what the first
+        # pass read badly or not at all (ocr.reread), kept if the invoice reads better.
+        try:
+            again = _reread(text_words, parts, ocr_timeout)
+        except (tesseract.OcrTimeout, tesseract.OcrFailed) as exc:
+            log.warning("second look at %s failed: %s", path, exc)
+            return inv
+        if again is None:
+            return inv
+        second = _build(base, build_lines(again), method, suppliers, min_confidence, today)
+        return second if _better(second, inv) else inv
     except load.Unreadable as exc:
         return _quarantined(base, exc.reason)
     except tesseract.OcrTimeout as exc:

@@ -245,7 +245,8 @@ LABELS += [
             r"\bfactuur[\s-]*(?:nummer|nr\.?|no\.?)|\bnum[ée]ro\s*de\s*facture|"
             r"\bfacture\s*n\.?\s?[°º%]|\bn\.?\s?[°º]\s*(?:de\s*)?factur[ae]|"
             r"\bn[úu]m(?:ero|\.)?\s*(?:de\s*)?factura|"
-            r"\bfactura\s*(?:n\.?\s?[°º%]|n[úu]m(?:ero|\.)?|n[oe2](?=\s*[:.]))"  # OCR: nº as n%
+            # OCR: nº as n%, n2, n? or n*
+            r"\bfactur[ae]\s*(?:n\.?\s?[°º%]|n[úu]m(?:ero|\.)?|n[oe2?*](?=\s*[:.]))"
         ),
         1.0,
         "id",
@@ -716,6 +717,21 @@ def _yuan_misreads(text: str) -> str:
     return _YUAN_MISREAD_RX.sub(lambda m: " " * (len(m.group(0)) - 1) + "¥", text)
 
 
+# How OCR reads a "€" glued to its amount: "E1.448,07", "1.448,07E" (never a word).
+_EURO_MISREAD_RX = re.compile(
+    r"(?<![A-Za-z0-9])E(?=\d{1,3}(?:[.,]\d{3})*[.,]\d{2}(?![\d.,]))|(?<=\d[.,]\d{2})E(?![A-Za-z0-9])"
+)
+
+
+def _euro_misreads(text: str) -> tuple[str, list[int]]:
+    """`text` of an OCR'd line with each "E" glued to an amount as "€" (same length), and
+    where they were."""
+    at = [m.start() for m in _EURO_MISREAD_RX.finditer(text)]
+    for i in at:
+        text = text[:i] + "€" + text[i + 1 :]
+    return text, at
+
+
 REPAIRED_CONFIDENCE = 0.5  # an OCR'd id whose look-alikes were put right without proof
 _DATE_UNITS_RX = re.compile(r"[年月日号]+")  # the units of 2026年01月07日: no value in them
 
@@ -742,9 +758,12 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
         raw = line.text[start:end]
         text = fold(raw)
         currency = None
+        euro_at: list[int] = []
         if kind == "amount":
             if any(is_cjk(c) for c in line.text):
                 text = _yuan_misreads(text)
+            elif "E" in text and any(w.run is not None for w in line.words):
+                text, euro_at = _euro_misreads(text)
             parsed = _parse_amount(text, hit.label)
             if parsed is None:
                 continue
@@ -775,6 +794,8 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
         if kind == "date":  # a misread 日 after the digits changes nothing of the date
             words = [w for w in words if not _DATE_UNITS_RX.fullmatch(w.text)] or words
         conf = _conf(words, hit.label.weight)
+        if any(a <= i < b for i in euro_at):  # a misread "€": the digits may be misread too
+            conf = min(conf, REPAIRED_CONFIDENCE)
         repair = _repair(kind, value, any(w.run is not None for w in words))
         if repair is not None and repair.repaired:
             value = repair.value

@@ -26,6 +26,7 @@ SUPPORTED = (PDF, PNG, JPEG, TIFF)
 
 MAX_IMAGE_PIXELS = 60_000_000  # an A4 page is ~9M pixels at 300 dpi, ~35M at 600 dpi
 MAX_PAGES = 50
+EXIF_ORIENTATION = 0x0112  # the camera's turn (1: upright)
 
 
 class Unreadable(Exception):
@@ -146,13 +147,20 @@ def _check_size(image: Image.Image) -> None:
         )
 
 
-def _flatten(image: Image.Image) -> Image.Image:
-    """Grey image with transparency composited on white, camera rotation applied."""
-    image = ImageOps.exif_transpose(image)
+def _flatten(image: Image.Image, alone: bool = False) -> Image.Image:
+    """Grey image with transparency composited on white, camera rotation applied.
+
+    `alone`: `image` is the file's only frame, so an upright grey one is returned as it
+    is rather than copied (two copies of a page cost ~2 ms; a multi-page file's frames
+    are one object, reloaded frame by frame, so each is copied)."""
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         image = image.convert("RGBA")
         white = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, image)
+    if image.mode == "L" and alone:
+        return image
     return image.convert("L")
 
 
@@ -177,7 +185,7 @@ def open_images(data: bytes) -> Iterator[tuple[Image.Image, int | None]]:
                 frame.load()
                 dpi = frame.info.get("dpi")
                 dpi = round(float(dpi[0])) if dpi and dpi[0] else None
-                yield _flatten(frame), (dpi if dpi and 50 <= dpi <= 1200 else None)
+                yield _flatten(frame, frames == 1), (dpi if dpi and 50 <= dpi <= 1200 else None)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Unreadable(
             "the image is too large to read safely (its pixel count is far beyond any page "

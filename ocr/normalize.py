@@ -187,7 +187,13 @@ _MONTH_NAMES = {  # en, de, fr, nl, es; accentless forms are how OCR reads some
 MONTHS = {name: n for n, names in _MONTH_NAMES.items() for name in names.split()}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DATE_PATTERNS = [
-    ("cjk", r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
+    # 2026年12月31日; OCR loses the 日 or misreads it ("14 晶"), and reads 年 as 午 or 牛
+    # and 月 as 用 or 目: the digits and their order are the date.
+    (
+        "cjk",
+        r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[年午牛]\s*(?P<m>\d{1,2})\s*[月用目]\s*"
+        r"(?P<d>\d{1,2})(?!\s*[\d.,])(?:\s*[日曰])?",
+    ),
     ("ymd", r"(?<![\d.,])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d])"),
     (
         "num",

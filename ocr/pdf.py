@@ -5,7 +5,8 @@ whose text layer is missing or unusable (scans, fonts without a Unicode map). Th
 are rendered to a grey image for tesseract. A page with a text layer and images big
 enough to hold text (a pasted scan of the totals, a stamp, the scan under a partial text
 layer; not logos) has just those regions rendered, with the text layer blanked out, for
-OCR (`read_pages`).
+OCR (`read_pages`). Words and regions are placed on the page as it is shown: a page with
+/Rotate is turned as a viewer turns it (`upright`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +37,28 @@ def _word(
     )
 
 
+Box = tuple[float, float, float, float]
+
+
+def upright(page: pdfium.PdfPage) -> Callable[[float, float, float, float], Box] | None:
+    """For a page with /Rotate 90, 180 or 270: the map of a box (left, top, right, bottom,
+    PDF units, y up) from the page's own space, where pdfium gives characters and
+    objects, into the space of the page as shown (turned clockwise by /Rotate, origin at
+    its bottom-left, y up), where it is rendered; None for an unturned page."""
+    rotation = page.get_rotation() % 360
+    if rotation not in (90, 180, 270):
+        return None
+    left, bottom, right, top = page.get_bbox()
+    if rotation == 90:
+        return lambda x0, y1, x1, y0: (y0 - bottom, right - x0, y1 - bottom, right - x1)
+    if rotation == 180:
+        return lambda x0, y1, x1, y0: (right - x1, top - y0, right - x0, top - y1)
+    return lambda x0, y1, x1, y0: (top - y1, x1 - left, top - y0, x0 - left)
+
+
 def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
-    """Words of the page's text layer, in points from the top-left corner.
+    """Words of the page's text layer, in points from the top-left corner of the page as
+    shown (a page with /Rotate turned as a viewer turns it).
 
     A word is a run of characters on one baseline without a gap wider than a quarter of
     the font size (more between Han characters); whitespace and pdfium's markers end it.
@@ -45,6 +67,7 @@ def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
     every character of every digital page, so it avoids per-character objects and calls.
     """
     _, height = page.get_size()
+    turn = upright(page)
     textpage = page.get_textpage()
     words: list[Word] = []
     add_word = words.append
@@ -72,6 +95,8 @@ def page_words(page: pdfium.PdfPage, page_no: int) -> list[Word]:
             left, top, right, bottom = read_rect(rect)
             if right <= left and top <= bottom:
                 continue
+            if turn is not None:
+                left, top, right, bottom = turn(left, top, right, bottom)
             if chars:
                 size = top - bottom
                 if w_top - w_bottom > size:
@@ -239,6 +264,7 @@ def image_boxes(
     from ocr import load
 
     width, height = page.get_size()
+    turn = upright(page)
     found: list[tuple[list[float], float]] = []
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
         try:
@@ -249,6 +275,8 @@ def image_boxes(
         if bomb and whole_page:
             raise _too_large(px_width, px_height)
         left, bottom, right, top = _bounds(obj)
+        if turn is not None:
+            left, top, right, bottom = turn(left, top, right, bottom)
         left, right = max(left, 0.0), min(right, width)
         top, bottom = max(height - top, 0.0), min(height - bottom, height)
         w, h = right - left, bottom - top
@@ -336,12 +364,11 @@ def read_pages(data: bytes, dpi: int) -> list[PageRead]:
                         pages.append(PageRead(n, [], [Region(image, round(scale * 72))]))
                         continue
                     regions = []
-                    if page.get_rotation() == 0:  # image boxes are in unrotated space
-                        for box, native in image_boxes(page):
-                            use = min(dpi, max(round(native), MIN_REGION_DPI)) if native else dpi
-                            region = _masked_region(page, box, words, use)
-                            if region is not None:
-                                regions.append(region)
+                    for box, native in image_boxes(page):
+                        use = min(dpi, max(round(native), MIN_REGION_DPI)) if native else dpi
+                        region = _masked_region(page, box, words, use)
+                        if region is not None:
+                            regions.append(region)
                     pages.append(PageRead(n, words, regions))
                 finally:
                     page.close()

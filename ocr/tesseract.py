@@ -26,7 +26,7 @@ German suppliers) are not read again: 15/15 stayed `eng`, fields and CPU unchang
 
 Preprocessing (`prepare`), chosen by bench/ocr_preprocess.py: 4 office scans (English at
 150, 200 and 300 dpi, a Chinese VAT form; grey paper, skew, blur, noise) and 7 phone
-photos (tests/ocr/documents.py `phone_photo`: 12 MP frame on a desk, keystone, off-white
+photos (closeflow.sample.photo `phone_photo`: 12 MP frame on a desk, keystone, off-white
 paper, light fall-off, 4 of them with the phone's own hard-edged shadow across the totals,
 JPEG q70-85 at 72 dpi with an EXIF turn, sent at 1600-4032 px; 6 English, 1 Chinese).
 Fields: invoice number, date, net, tax, total; CPU s/page includes tesseract (2 shared
@@ -39,7 +39,10 @@ cores, +-15 %):
     + flatten uneven light             20/20     32/35     6/7        1.67      5.60
     + crop to the sheet, >400 dpi down 20/20     20/35     2/7        1.61      1.22
       ... + flatten                    20/20     31/35     5/7        1.62      1.69
-      ... + flatten, sheet at 250 dpi  20/20     35/35     7/7        1.69      2.10  <- chosen
+      ... + flatten, sheet at 250 dpi  20/20     35/35     7/7        1.69      2.10
+        the same, another run              20/20     35/35     7/7        0.94      1.45
+        ... + paper by the sheet's shape   20/20     35/35     7/7        1.00      1.50
+        ... + paper + keystone squared     20/20     35/35     7/7        1.02      1.54  <- chosen
       ... + flatten, sheet at 300 dpi  20/20     35/35     7/7        1.49      2.58
       ... + flatten, sheet at 400 dpi  20/20     35/35     7/7        2.03      4.65
       ... 300 dpi + flatten + Otsu     20/20     35/35     7/7        1.81      2.95
@@ -52,6 +55,15 @@ seven at 2.1 s (300 and 400 dpi: no better, slower). Binarising after flattening
 nothing but costs time; Sauvola (numpy) lost a Chinese scan's number and two photos'
 dates. Flattening is skipped where the light is even (scans): applied to every scan it
 cost the sample company's Chinese scans a date. Upscaling scans under 150 dpi stays.
+
+The sheet's paper and keystone ("paper", "keystone"; the last two rows, one run): all 7
+photos are A4 with a mild keystone (the far edge 6 % narrower), so both read the same
+there, for ~0.05 s a photo (finding the corners ~15 ms, the perspective warp replacing
+the crop). They are kept for the sheets that corpus lacks, tests/ocr/test_photos.py with
+real tesseract: a till receipt (80 mm wide) taken for A4 got 78 dpi for its ~200 (upscaled
+2.6x), by its shape 205; a US Letter sheet 4.5 % off as A4, 1.3 % by its shape; a sheet
+photographed at an angle (far edge 35 % narrower) went to review as a plain crop and reads
+straight through squared up (the same at 15 and 25 %, 2 seeds each).
 
 Orientation (`orientation`, `lines_run_vertically`; the policy is ocr.extract._ocr):
 tesseract OSD costs about an OCR pass, so it runs only when the lines run vertically
@@ -81,6 +93,12 @@ command on the original scan file with the same settings, in the same run; the s
                            bare   extract_file  ocr_page      prepare (skew search)
     before (English)       0.622  0.836 (1.34)  0.844 (1.36)  0.121 (0.042)
     after (English)        0.770  0.872 (1.13)  0.887 (1.15)  0.095 (0.014)
+    a later run            0.495  0.574 (1.16)  0.569 (1.15)  0.055 (0.009)
+    inked deskew (English) 0.540  0.641 (1.19)  0.588 (1.09)  0.034 (0.008)
+    the same, load 5       0.549  0.663 (1.21)  0.603 (1.10)  0.031 (0.008)
+    ... no second look     0.532  0.587 (1.10)  0.585 (1.10)  0.029 (0.008)
+    (from "inked deskew" on, `extract_file` gives the one page of six that would go to
+    review a second look, ocr.reread: ~0.05 s a page; the last row has it switched off)
     Chinese, bare = chi_sim alone: ratio 1.67 before, 1.44 and 1.78 in two runs after
     (one page, the same two passes: noise)
 
@@ -101,9 +119,26 @@ were measured with (`photo_skew_angle`): their 0.2-0.6 degree "skew" is noise, b
 photo reads its totals only once resampled by a rotation, and another's total hangs on
 the grey the corners are filled with (`_paper_grey`). (3) The prepared page goes to
 tesseract as BMP (HANDOVER): its PPM reader is slow (one 200 dpi page, same TSV: PPM
-0.89 s, BMP 0.75 s, the JPEG itself 0.93 s CPU under load). Left over bare tesseract,
-~0.1 s a page (target <= 1.10 not met): the image decode (~0.02 s) and the bicubic
-deskew rotation (~0.07 s on a skewed 200 dpi page, most of `prepare`).
+0.89 s, BMP 0.75 s, the JPEG itself 0.93 s CPU under load). (4) "Inked deskew"
+(`rotate_inked`): the scan is rotated bicubically only in 64 px tiles with ink within
+a few pixels, nearest-neighbour elsewhere: the same pixels wherever there is ink (the
+rest differ by paper noise, no pixel under grey 184 on the sample scans), 0.049 s
+instead of 0.085 on a skewed 200 dpi page, 0.029 instead of 0.050 at 150 dpi (a Chinese
+form's ruled table is ink nearly everywhere: 0.045 for 0.048). bench/ocr_accuracy.py
+--days 45 read every corpus the same with it as with the whole bicubic rotation, in the
+same code (field for field, "wrong but trusted" 0). 32 px tiles (~10 % faster again,
+the same on that benchmark) cost tests/ocr/test_chinese.py's ordinary scan the "*" of a
+line item's tax category: the paper's noise, resampled or not, still moves tesseract. With it:
+percentiles from PIL's histogram (~5x faster than np.bincount), `uneven_light`'s max
+filter in numpy (the same pixels, ~4x faster than PIL's rank filter), a scan told by the
+border of the copy at hand before `find_page` resizes it, no copies of an upright grey
+image in ocr.load or `prepare`, one reduced copy for the orientation test and `prepare`,
+and `prepare` keeps its last answer, which the second look at a page to review
+(ocr.reread) asks for again. Left over bare tesseract on `ocr_page`, ~0.05 s a
+page (target met): the image decode (~0.015 s), the skew search (~0.008 s) and the
+inked deskew (~0.02 s). `extract_file` pays ~0.05 s a page more: the second look
+(ocr.reread: two more tesseract calls on a strip of the doubtful parts, ~0.3 s) on the
+one page of six that goes to review.
 
 Chinese pages still pay the English pass first: OSD's script detection costs as much
 (0.88 s CPU on an English page against 0.75 s for the eng pass) and said "Han" at a
@@ -113,14 +148,17 @@ paid by every English page.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import pytesseract
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageFilter
 
 from ocr.fields import language
@@ -138,15 +176,26 @@ PSM = 3  # automatic page segmentation
 SCALE_KEY = "closeflow.scale"  # Image.info: how much `prepare` enlarged the image
 OFFSET_KEY = "closeflow.offset"  # Image.info: where `prepare` cropped it (input pixels)
 PREPARE_STEPS = frozenset(
-    {"page", "normalise", "camera-dpi", "deskew", "upscale", "downscale", "median", "flatten"}
-)
+    {"page", "keystone", "paper", "normalise", "camera-dpi", "deskew", "upscale", "downscale",
+     "median", "flatten"}
+)  # fmt: skip
 MAX_DPI = 400
 DESK_SHARE = 0.7  # find_page: a desk's median is under this share of the paper's light
+SCAN_SHARE = 0.8  # find_page: told a scan on the copy at hand, before resizing it
 SHEET_EDGE = 0.35  # find_page: a sheet's edge steps log brightness by more than this
 EVEN_LIGHT = 0.85  # uneven_light: the darkest paper under this share of the brightest
 CAMERA_DPI = (72, 96)  # what cameras and screenshots write: a default, not a measurement
 PHOTO_DPI = 250  # "normalise": a photographed sheet is resampled to this resolution
 SHEET_WIDTH_INCHES = 8.27  # A4 (Letter: 8.5); a photographed sheet's width gives its dpi
+# A photographed sheet's shape (height / width) tells its paper: A4 1.41, US Letter 1.29
+# (the boundary between them A4_OR_LETTER); RECEIPT_ASPECT and longer, a till receipt
+# (80 mm paper). `sheet_width_inches`.
+A4_WIDTH_INCHES = 8.27
+LETTER_WIDTH_INCHES = 8.5
+A4_OR_LETTER = 1.35
+RECEIPT_ASPECT = 1.9
+RECEIPT_WIDTH_INCHES = 3.15
+CORNER_FIT = 0.6  # sheet_corners: this share of each edge's points on its straight line
 # Orientation (see the module docstring): a pass with fewer than UPRIGHT_SHARE of its
 # words at UPRIGHT_CONF or more reads badly, and only then is OSD asked.
 UPRIGHT_CONF = 0.6
@@ -155,7 +204,6 @@ OSD_MIN_CONF = 2.0  # tesseract's orientation confidence; upright pages score 5 
 VERTICAL_RATIO = 1.5
 # Deskew (see the module docstring): a skew under DESKEW_MIN_ANGLE is left to tesseract.
 DESKEW_MIN_ANGLE = 0.5
-DESKEW_RESAMPLE = Image.BICUBIC
 # The file format pytesseract hands the image over in: raw 8-bit BMP is read fastest by
 # tesseract (leptonica); its PPM/PGM reader is slow (same pixels, same TSV).
 HANDOVER = "BMP"
@@ -202,15 +250,29 @@ def _single_threaded() -> Iterator[None]:
 def _percentiles(pixels: np.ndarray, quantiles: tuple[float, ...]) -> list[int]:
     """Percentiles (0..100) of 8-bit `pixels`, from their histogram (np.percentile sorts
     floats: ~10x dearer for the same answer to the grey level)."""
-    counts = np.cumsum(np.bincount(pixels.ravel(), minlength=256))
+    if pixels.dtype == np.uint8:  # PIL's histogram: ~5x faster than np.bincount's
+        grid = pixels if pixels.ndim == 2 else pixels.reshape(1, -1)
+        counts = np.cumsum(Image.fromarray(np.ascontiguousarray(grid)).histogram())
+    else:
+        counts = np.cumsum(np.bincount(pixels.ravel(), minlength=256))
     last = counts[-1] - 1
     return [int(np.searchsorted(counts, q / 100 * last, side="right")) for q in quantiles]
 
 
+_last_small: tuple[weakref.ref, Image.Image] | None = None  # the last `_small` made
+
+
 def _small(image: Image.Image) -> Image.Image:
     """A grey copy ~800-1600 px on the long side (an integer box reduction: cheap), the one
-    the page, skew and light checks of `prepare` share."""
-    return image.reduce(max(1, max(image.size) // 800))
+    the orientation test and the page, skew and light checks of `prepare` share (the last
+    one made is kept: the orientation test makes it first)."""
+    global _last_small
+    last = _last_small
+    if last is not None and last[0]() is image:
+        return last[1]
+    small = image.reduce(max(1, max(image.size) // 800))
+    _last_small = (weakref.ref(image), small)
+    return small
 
 
 def _paper_grey(image: Image.Image) -> int:
@@ -273,14 +335,95 @@ def photo_skew_angle(image: Image.Image, max_angle: float = 2.0) -> float:
     return round(fine.item(), 1)
 
 
+# Deskew of a scan (`rotate_inked`): bicubic where there is ink, nearest elsewhere, in
+# tiles of ROTATE_TILE px (32 was ~10 % faster but cost a Chinese scan a line item's "*");
+# "ink" is anything darker than INK_SHARE of the way from the paper down to the ink, on
+# the reduced copy (faint grey print counts).
+ROTATE_TILE = 64
+INK_SHARE = 0.2
+
+
+def _rotation(size: tuple[int, int], angle: float) -> tuple[float, ...]:
+    """The affine coefficients (output -> input pixels) of PIL's `Image.rotate(angle)`
+    about the centre without expanding, as Pillow computes them."""
+    width, height = size
+    cx, cy = width / 2, height / 2
+    a = -math.radians(angle % 360.0)
+    cos, sin = round(math.cos(a), 15), round(math.sin(a), 15)
+    return (cos, sin, cos * -cx + sin * -cy + cx, -sin, cos, -sin * -cx + cos * -cy + cy)
+
+
+def _any_near(ink: np.ndarray, step: int, margin: int) -> np.ndarray:
+    """Per block of `step` columns of boolean `ink` (its width a multiple of `step`): any
+    ink in the block or within `margin` columns of it."""
+    rows, width = ink.shape
+    blocks = ink.reshape(rows, width // step, step)
+    near = blocks.any(axis=2)
+    near[:, 1:] |= blocks[:, :-1, step - margin :].any(axis=2)  # the left neighbour's edge
+    near[:, :-1] |= blocks[:, 1:, :margin].any(axis=2)  # the right neighbour's edge
+    return near
+
+
+def rotate_inked(
+    image: Image.Image, angle: float, fill: int, small: Image.Image | None = None
+) -> Image.Image:
+    """`image.rotate(angle, resample=BICUBIC, fillcolor=fill)`, pixel for pixel, wherever
+    ink is within a few pixels; blank paper is rotated nearest-neighbour (its pixels are
+    the same paper, resampled more cheaply). About half the time of the whole bicubic
+    rotation on an invoice page, most of which is paper. `small`: the `_small` copy."""
+    small = _small(image) if small is None else small
+    width, height = image.size
+    coeffs = _rotation(image.size, angle)
+    out = image.transform(image.size, Image.AFFINE, coeffs, Image.NEAREST, fillcolor=fill)
+    factor = max(1, round(width / small.width))  # `_small` is an integer reduction
+    pixels = np.asarray(small)
+    low, high = _percentiles(pixels, (2, 98))
+    ink = Image.fromarray((pixels < high - INK_SHARE * (high - low)).astype(np.uint8))
+    ink = np.asarray(ink.rotate(angle, resample=Image.NEAREST)) > 0  # where output has ink
+    step = max(2, ROTATE_TILE // factor)  # a tile in small pixels
+    tile = step * factor
+    cols, rows = -(-width // tile), -(-height // tile)
+    grid = np.zeros((rows * step, cols * step), dtype=bool)
+    grid[: min(ink.shape[0], rows * step), : min(ink.shape[1], cols * step)] = ink[
+        : rows * step, : cols * step
+    ]
+    margin = min(step, 1 + -(-4 // factor))  # bicubic's reach, and the copy's rounding
+    near = _any_near(grid, step, margin)  # (rows * step, cols)
+    near = _any_near(np.ascontiguousarray(near.T), step, margin).T  # (rows, cols)
+    a, b, c, d, e, f = coeffs
+    for r in range(rows):
+        top = r * tile
+        tall = min(tile, height - top)
+        inked = near[r]
+        k = 0
+        while k < cols:
+            if not inked[k]:
+                k += 1
+                continue
+            end = k
+            while end < cols and inked[end]:
+                end += 1
+            left = k * tile
+            wide = min(end * tile, width) - left
+            part = image.transform(
+                (wide, tall),
+                Image.AFFINE,
+                (a, b, c + a * left + b * top, d, e, f + d * left + e * top),
+                Image.BICUBIC,
+                fillcolor=fill,
+            )
+            out.paste(part, (left, top))
+            k = end
+    return out
+
+
 def lines_run_vertically(image: Image.Image) -> bool:
     """True if the text lines of `image` run up and down (a page turned by 90 or 270
     degrees): the ink profile is sharper across columns than across rows.
 
     A projection profile on a small copy, a few milliseconds; it cannot tell 0 from 180.
     """
-    small = image if image.mode == "L" else image.convert("L")
-    pixels = np.asarray(small.reduce(max(1, max(small.size) // 800)))
+    pixels = np.asarray(_small(image if image.mode == "L" else image.convert("L")))
     low, high = _percentiles(pixels[::4, ::4], (2, 98))
     ink = pixels < (low + high) / 2
     rows = np.square(np.diff(ink.sum(axis=1))).sum() / ink.shape[1]
@@ -352,12 +495,23 @@ def _otsu(pixels: np.ndarray) -> float:
     return float(np.nanargmax(between[:-1]))
 
 
+def _max_filter(image: Image.Image, size: int) -> Image.Image:
+    """`image.filter(ImageFilter.MaxFilter(size))`, the same pixels (edges repeated), in
+    numpy: PIL's rank filter sorts every window, ~4x slower on these small copies."""
+    reach = size // 2
+    padded = np.pad(np.asarray(image), reach, mode="edge")
+    rows = sliding_window_view(padded, size, axis=1).max(axis=2)
+    return Image.fromarray(
+        np.ascontiguousarray(sliding_window_view(rows, size, axis=0).max(axis=2))
+    )
+
+
 def _paper(image: Image.Image) -> Image.Image:
     """The paper's brightness around each point, on a copy 1/8 the size: the brightest
     thing nearby (a max filter wider than any stroke), blurred."""
     small = image.reduce(8) if min(image.size) >= 400 else image
     size = 7 if small is not image else 15
-    return small.filter(ImageFilter.MaxFilter(size)).filter(ImageFilter.GaussianBlur(size))
+    return _max_filter(small, size).filter(ImageFilter.GaussianBlur(size))
 
 
 def uneven_light(image: Image.Image, small: Image.Image | None = None) -> bool:
@@ -365,7 +519,7 @@ def uneven_light(image: Image.Image, small: Image.Image | None = None) -> bool:
     or shadow); a scanner lights the page evenly. `small`: a reduced copy, if made already."""
     small = image if small is None else small
     small = small.reduce(max(1, min(small.size) // 100))  # ~100 px: light varies slowly
-    paper = small.filter(ImageFilter.MaxFilter(5))
+    paper = _max_filter(small, 5)
     low, high = _percentiles(np.asarray(paper), (5, 95))
     return bool(low < EVEN_LIGHT * high)
 
@@ -410,6 +564,47 @@ def sauvola(image: Image.Image, window: int = 0, k: float = 0.2) -> Image.Image:
     return Image.fromarray(np.where(pixels > threshold, 255, 0).astype(np.uint8))
 
 
+def _paper_to_edges(pixels: np.ndarray, share: float) -> bool:
+    """True if the median of the border of `pixels` (3 px of a 400 px copy, as wide on a
+    larger one) is over `share` of the paper's light: no darker surface around a sheet."""
+    edge = max(3, round(3 * max(pixels.shape) / 400))
+    border = np.concatenate([pixels[:edge].ravel(), pixels[-edge:].ravel(),
+                             pixels[:, :edge].ravel(), pixels[:, -edge:].ravel()])  # fmt: skip
+    step = max(2, round(2 * max(pixels.shape) / 400))
+    (paper,) = _percentiles(pixels[::step, ::step], (95,))
+    return _percentiles(border, (50,))[0] > share * paper
+
+
+def _sheet_steps(
+    image: Image.Image, small: Image.Image | None
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """For a photographed sheet (not a scan): the scale of a 400 px copy, and where log
+    brightness steps sharply along its rows and down its columns (see `find_page`)."""
+    small = _small(image) if small is None else small
+    if _paper_to_edges(np.asarray(small), SCAN_SHARE):
+        return None  # clearly a scan, told on the copy at hand (the resize below costs more)
+    scale = 400 / max(image.size)
+    small = small.resize((round(image.width * scale), round(image.height * scale)))
+    pixels = np.asarray(small)
+    if _paper_to_edges(pixels, DESK_SHARE):
+        return None  # a scan: paper to the edges (decided in a few milliseconds)
+    pixels = np.asarray(small.filter(ImageFilter.MedianFilter(3)), dtype=np.float32)
+    log = np.log(pixels + 1)
+    across = np.abs(np.diff(log, axis=1)) > SHEET_EDGE  # steps along each row
+    down = np.abs(np.diff(log, axis=0)) > SHEET_EDGE  # steps down each column
+    return scale, across, down
+
+
+def _edges(steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The rows of `steps` with a step, and each one's first and last step."""
+    hit = steps.any(axis=1)
+    if hit.sum() < 0.2 * steps.shape[0]:
+        return None
+    first = steps[hit].argmax(axis=1)
+    last = steps.shape[1] - 1 - steps[hit][:, ::-1].argmax(axis=1)
+    return np.flatnonzero(hit), first, last
+
+
 def find_page(
     image: Image.Image, small: Image.Image | None = None
 ) -> tuple[int, int, int, int] | None:
@@ -423,32 +618,16 @@ def find_page(
     box takes the outermost 5 % of them, erring large rather than cutting text off.
     `small`: the image's `_small` copy, if made already.
     """
-    small = _small(image) if small is None else small
-    scale = 400 / max(image.size)
-    small = small.resize((round(image.width * scale), round(image.height * scale)))
-    pixels = np.asarray(small)
-    border = np.concatenate([pixels[:3].ravel(), pixels[-3:].ravel(),
-                             pixels[:, :3].ravel(), pixels[:, -3:].ravel()])  # fmt: skip
-    (paper,) = _percentiles(pixels[::2, ::2], (95,))
-    if _percentiles(border, (50,))[0] > DESK_SHARE * paper:
-        return None  # a scan: paper to the edges (decided in a few milliseconds)
-    pixels = np.asarray(small.filter(ImageFilter.MedianFilter(3)), dtype=np.float32)
-    log = np.log(pixels + 1)
-    across = np.abs(np.diff(log, axis=1)) > SHEET_EDGE  # steps along each row
-    down = np.abs(np.diff(log, axis=0)) > SHEET_EDGE  # steps down each column
-
-    def extent(steps: np.ndarray) -> tuple[float, float] | None:
-        hit = steps.any(axis=1)
-        if hit.sum() < 0.2 * steps.shape[0]:
-            return None
-        first = steps[hit].argmax(axis=1)
-        last = steps.shape[1] - 1 - steps[hit][:, ::-1].argmax(axis=1)
-        return float(np.percentile(first, 5)), float(np.percentile(last, 95)) + 2
-
-    horizontal, vertical = extent(across), extent(down.T)
+    found = _sheet_steps(image, small)
+    if found is None:
+        return None
+    scale, across, down = found
+    horizontal, vertical = _edges(across), _edges(down.T)
     if horizontal is None or vertical is None:
         return None
-    (left, right), (top, bottom) = horizontal, vertical
+    left, right = float(np.percentile(horizontal[1], 5)), float(np.percentile(horizontal[2], 95))
+    top, bottom = float(np.percentile(vertical[1], 5)), float(np.percentile(vertical[2], 95))
+    right, bottom = right + 2, bottom + 2
     box = (
         max(round(left / scale), 0),
         max(round(top / scale), 0),
@@ -460,16 +639,123 @@ def find_page(
     return box
 
 
+def _fit_line(t: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """v = a t + b through most of the points (outliers dropped twice), and the share of
+    the points within 2 px of it."""
+    t, v = t.astype(np.float64), v.astype(np.float64)
+    keep = np.ones(len(t), dtype=bool)
+    for _ in range(3):
+        a, b = np.polyfit(t[keep], v[keep], 1)
+        residual = np.abs(v - (a * t + b))
+        keep = residual < max(2.0, 2.5 * float(np.median(residual)))
+        if keep.sum() < 10:
+            return 0.0, 0.0, 0.0
+    return float(a), float(b), float((residual < 2.0).mean())
+
+
+def sheet_corners(
+    image: Image.Image, small: Image.Image | None = None
+) -> list[tuple[float, float]] | None:
+    """The four corners (top-left, top-right, bottom-right, bottom-left, in `image`'s
+    pixels) of a sheet photographed on a darker surface, or None for a scan or where its
+    edges are not straight lines (a curled or folded sheet, a cluttered desk).
+
+    Each edge of the sheet is a straight line fitted through the outermost steps in
+    brightness of its side (as `find_page` finds them), the middle 80 % of each side (the
+    corners themselves are often shaded or off the frame); the corners are where the lines
+    meet. A photo taken at an angle makes the sheet a trapezium (keystone)."""
+    found = _sheet_steps(image, small)
+    if found is None:
+        return None
+    scale, across, down = found
+    rows, columns = _edges(across), _edges(down.T)
+    if rows is None or columns is None:
+        return None
+    top, bottom = np.percentile(columns[1], 5), np.percentile(columns[2], 95)
+    left, right = np.percentile(rows[1], 5), np.percentile(rows[2], 95)
+
+    def side(found: tuple[np.ndarray, np.ndarray, np.ndarray], low: float, high: float, k: int):  # noqa: ANN202
+        at, edge = found[0], found[k] + (k == 2)
+        inner = (at > low + 0.1 * (high - low)) & (at < high - 0.1 * (high - low))
+        return _fit_line(at[inner], edge[inner]) if inner.sum() >= 20 else (0.0, 0.0, 0.0)
+
+    lines = [side(rows, top, bottom, 1), side(rows, top, bottom, 2)]  # x = a y + b
+    lines += [side(columns, left, right, 1), side(columns, left, right, 2)]  # y = a x + b
+    if min(share for _, _, share in lines) < CORNER_FIT:
+        return None
+    (al, bl, _), (ar, br, _), (at, bt, _), (ab, bb, _) = lines
+
+    def meet(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+        x = (a * d + b) / (1 - a * c)  # x = a y + b and y = c x + d
+        return x / scale, (c * x + d) / scale
+
+    corners = [meet(al, bl, at, bt), meet(ar, br, at, bt), meet(ar, br, ab, bb)]
+    corners.append(meet(al, bl, ab, bb))
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    w, h = image.size
+    if min(xs) < -0.05 * w or max(xs) > 1.05 * w or min(ys) < -0.05 * h or max(ys) > 1.05 * h:
+        return None
+    area = 0.5 * abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(4)))
+    return corners if area >= 0.2 * w * h else None
+
+
+def _perspective(src: list[tuple[float, float]], dst: list[tuple[float, float]]) -> list[float]:
+    """PIL PERSPECTIVE data mapping points of the output (`dst`) back to the input (`src`)."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values += [u, v]
+    return np.linalg.solve(np.array(rows), np.array(values)).tolist()
+
+
+def unwarp(image: Image.Image, corners: list[tuple[float, float]], fill: int) -> Image.Image:
+    """The sheet with `corners` (`sheet_corners`) as a rectangle: its sides as long as the
+    longer of each pair of opposite sides (keystone corrected), bicubic."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners
+    width = round(max(math.hypot(x1 - x0, y1 - y0), math.hypot(x2 - x3, y2 - y3)))
+    height = round(max(math.hypot(x3 - x0, y3 - y0), math.hypot(x2 - x1, y2 - y1)))
+    target = [(0, 0), (width, 0), (width, height), (0, height)]
+    coeffs = _perspective(corners, target)
+    return image.transform(
+        (width, height), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=fill
+    )
+
+
+def sheet_width_inches(width: float, height: float) -> float:
+    """The width of a photographed sheet, told by its shape: a receipt (narrow and long)
+    RECEIPT_WIDTH_INCHES, US Letter (8.5 x 11 in, 1.29) 8.5, else A4 (8.27 x 11.69 in,
+    1.41); a sheet lying sideways the long side of those."""
+    aspect = height / max(width, 1.0)
+    if aspect >= RECEIPT_ASPECT:
+        return RECEIPT_WIDTH_INCHES
+    if aspect >= 1.0:
+        return A4_WIDTH_INCHES if aspect >= A4_OR_LETTER else LETTER_WIDTH_INCHES
+    return 11.69 if 1 / aspect >= A4_OR_LETTER else 11.0
+
+
+# The last `prepare` call: (its image, dpi, steps, PHOTO_DPI), and what it returned.
+_last_prepared: tuple[weakref.ref, int | None, frozenset[str], int, Image.Image, int] | None
+_last_prepared = None
+
+
 def prepare(
     image: Image.Image, dpi: int | None, steps: frozenset[str] | None = None
 ) -> tuple[Image.Image, int]:
     """Grey, level image ready for tesseract, and its resolution.
 
+    The last page's answer is kept: the second look at a page (ocr.reread) prepares the
+    same image again and gets the same prepared image without paying the deskew twice
+    (~0.04 s). So `image` must not be changed in place after it was prepared.
+
     The steps (PREPARE_STEPS unless `steps` names others; chosen by bench/ocr_preprocess.py,
     see the module docstring), in this order:
     "page": find a sheet photographed on a darker surface, crop to it, take the resolution
-        from its width; with "normalise" also resample it to PHOTO_DPI, up or down (a
-        camera's resolution is happenstance);
+        from its width; with "keystone" square it up from its four corners where they are
+        found (`sheet_corners`, `unwarp`: a photo taken at an angle), with "paper" tell
+        its width from its shape (A4, US Letter or a receipt: `sheet_width_inches`; else
+        A4), with "normalise" also resample it to PHOTO_DPI, up or down (a camera's
+        resolution is happenstance);
     "camera-dpi": ignore a stated 72 or 96 dpi (a camera's or screenshot's default; the
         size of the image tells more);
     "deskew": straighten a skew of DESKEW_MIN_ANGLE to 2 degrees (tesseract's layout
@@ -482,7 +768,18 @@ def prepare(
         left alone: flattening it cost Chinese scans their dates);
     "otsu" / "sauvola": binarise.
     """
+    global _last_prepared
     steps = PREPARE_STEPS if steps is None else steps
+    last = _last_prepared
+    if last is not None and last[0]() is image and last[1:4] == (dpi, steps, PHOTO_DPI):
+        return last[4], last[5]
+    prepared, used = _prepare(image, dpi, steps)
+    _last_prepared = (weakref.ref(image), dpi, steps, PHOTO_DPI, prepared, used)
+    return prepared, used
+
+
+def _prepare(image: Image.Image, dpi: int | None, steps: frozenset[str]) -> tuple[Image.Image, int]:
+    """`prepare` itself."""
     given = image
     image = image if image.mode == "L" else image.convert("L")
     small = _small(image)  # shared by the checks below while the image is as it came
@@ -491,9 +788,16 @@ def prepare(
     if "page" in steps:
         sheet = find_page(image, small)
         if sheet is not None:
-            image = image.crop(sheet)
+            corners = sheet_corners(image, small) if "keystone" in steps else None
+            if corners is None:
+                image = image.crop(sheet)
+            else:
+                image = unwarp(image, corners, _paper_grey(image.crop(sheet)))
             offset = sheet[:2]
-            dpi = max(round(image.width / SHEET_WIDTH_INCHES), 50)
+            inches = SHEET_WIDTH_INCHES
+            if "paper" in steps:
+                inches = sheet_width_inches(image.width, image.height)
+            dpi = max(round(image.width / inches), 50)
             if "normalise" in steps and abs(dpi - PHOTO_DPI) > 0.1 * PHOTO_DPI:
                 factor = PHOTO_DPI / dpi
                 image = image.resize(
@@ -513,8 +817,7 @@ def prepare(
     elif "deskew" in steps:  # a scan
         angle = skew_angle(image, small=small)
         if abs(angle) >= DESKEW_MIN_ANGLE:
-            paper = _paper_grey(image)
-            image = image.rotate(angle, resample=DESKEW_RESAMPLE, fillcolor=paper)
+            image = rotate_inked(image, angle, _paper_grey(image), small)
     if "upscale" in steps and dpi < 150:
         factor = 200 / dpi
         image = image.resize(
@@ -537,8 +840,9 @@ def prepare(
         image = binarise(image)
     elif "sauvola" in steps:
         image = sauvola(image)
-    if image is given:
-        image = image.copy()  # the caller's image keeps its own info and format
+    if image is given:  # the caller's image keeps its own info and format: a new Image
+        given.load()  # object on the same pixels (nothing writes to them; a copy costs ~1 ms)
+        image = given._new(given.im)
     image.info[SCALE_KEY] = image.width / (width if sheet is None else sheet[2] - sheet[0])
     image.info[OFFSET_KEY] = offset
     return image, dpi

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 from closeflow.sample.suppliers import build_suppliers
+from ocr import reread, tesseract
 from ocr.chinese import (
     check_code_problem,
     invoice_code_problem,
@@ -25,9 +27,11 @@ from ocr.chinese import (
     uscc_is_valid,
 )
 from ocr.extract import extract_file
+from ocr.fields import extract_fields
 from ocr.items import line_items
 from ocr.layout import Word, build_lines
 from ocr.model import ExtractedInvoice, LineItem
+from ocr.normalize import find_dates
 from ocr.validate import review_reasons
 from tests.ocr.conftest import SAMPLE_SEED
 from tests.ocr.documents import TODAY, ChineseInvoice, render_chinese, scan, uscc
@@ -550,3 +554,44 @@ def test_sample_company_chinese_invoices(sample: Sample) -> None:
             assert inv.invoice_kind == kind, doc["file"]
         else:
             assert inv.invoice_kind in ("vat_special", "vat_ordinary"), doc["file"]
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("开票日期: 2026年01月13日", dt.date(2026, 1, 13)),
+        ("开票日期 : 2026 年 02 月 14 晶", dt.date(2026, 2, 14)),  # 日 read as 晶
+        ("开票日期: 2026年02月14", dt.date(2026, 2, 14)),  # 日 lost
+        ("开票日期: 2026午12月31日", dt.date(2026, 12, 31)),  # 年 read as 午
+        ("开票日期: 2026年12用31日", dt.date(2026, 12, 31)),  # 月 read as 用
+        ("开票日期: 2026年12月31曰", dt.date(2026, 12, 31)),
+    ],
+)
+def test_issue_date_with_misread_units(text: str, date: dt.date) -> None:
+    tokens = enumerate(text.split())
+    words = [Word(t, 50 + 60 * i, 100, 100 + 60 * i, 112, run=(1, 1, 1)) for i, t in tokens]
+    found = extract_fields(build_lines(words)).values["invoice_date"]
+    assert found.value == date
+
+
+@pytest.mark.parametrize("text", ["2026年13月01日", "2026年01月13.50", "12026年01月13日"])
+def test_no_date_from_what_is_not_one(text: str) -> None:
+    assert find_dates(text) == []
+
+
+def test_a_line_the_page_pass_lost_is_read_again(chinese_scan: Path) -> None:
+    # The sample company's scans lose 开票日期 beside the large title; here the first pass
+    # reads it, and dropping its words makes the same gap on a real scan (chi_sim).
+    image = Image.open(chinese_scan)
+    dpi = round(image.info["dpi"][0])
+    words, lang = tesseract.ocr_page(image, dpi=dpi)
+    assert lang == "chi_sim"
+    (line,) = [ln for ln in build_lines(words) if "开票日期" in ln.text.replace(" ", "")]
+    lost = set(map(id, line.words))
+    kept = [w for w in words if id(w) not in lost]
+    assert "invoice_date" not in extract_fields(build_lines(kept)).values
+    again = reread.reread_page(image, dpi, kept, lang)
+    assert again is not None
+    found = extract_fields(build_lines(again)).values["invoice_date"]
+    assert found.value == dt.date(2026, 1, 5)
+    assert found.conf <= reread.UNSEEN_CONF  # seen only on the second look: for review

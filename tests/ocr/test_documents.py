@@ -1,7 +1,7 @@
 """Every document form through real tesseract: digital pages with image regions (a pasted
-scan of the totals, a stamp, a scan under a partial text layer), an invoice over two
-pages, an encrypted PDF that opens without a password, pages turned sideways or upside
-down, phone photos, and a two-page TIFF."""
+scan of the totals, a stamp, a scan under a partial text layer; on a page with /Rotate
+too), an invoice over two pages, an encrypted PDF that opens without a password, pages
+turned sideways or upside down, phone photos, and a two-page TIFF."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 from reportlab.lib.pagesizes import A4
@@ -31,6 +32,7 @@ from tests.ocr.documents import (
     render_partial_text_scan,
     render_pasted_totals,
     render_stamped,
+    render_turned_pasted_totals,
     turned,
 )
 
@@ -97,6 +99,31 @@ def test_ocr_words_of_a_region_sit_where_the_image_is(folder: Path, english_pdf:
     assert abs(total.x0 - exact.x0) < 2 and abs(total.x1 - exact.x1) < 2
     assert exact.y0 - 1 < total.y0 < total.y1 < exact.y1 + 1
     assert next(w for w in words if w.text == "77.50").conf == 0.99  # text layer above it
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_image_region_on_a_page_with_rotate_is_read(
+    folder: Path, english_pdf: Path, rotation: int
+) -> None:
+    path = render_turned_pasted_totals(folder / f"rotate{rotation}.pdf", rotation)
+    document = pdfium.PdfDocument(path.read_bytes())
+    assert document[0].get_rotation() == rotation  # a real /Rotate, not a drawn turn
+    document.close()
+    inv = extract_file(path, today=TODAY)
+    assert inv.extraction_method == "mixed"
+    _assert_nordwind(inv)  # net, tax and total exist only in the pasted image
+    assert inv.status == "extracted", inv.review_reasons
+    assert inv.supplier_name == "Nordwind Bürobedarf GmbH"  # the text layer, shown upright
+    # text-layer and OCR words in the page's coordinates as shown, where the unturned
+    # invoice has them
+    words, _ = _read_words(load.read_input(path), 300, 60)
+    digital, _ = _read_words(load.read_input(english_pdf), 300, 60)
+    for text, conf in (("145.78", None), ("77.50", 0.99)):
+        word = next(w for w in words if w.text == text)
+        exact = next(w for w in digital if w.text == text)
+        assert conf is None and word.conf < 0.99 or word.conf == conf
+        assert abs(word.x0 - exact.x0) < 2 and abs(word.x1 - exact.x1) < 2
+        assert exact.y0 - 1 < word.y0 < word.y1 < exact.y1 + 1
 
 
 def test_stamp_image_on_a_digital_invoice(folder: Path) -> None:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from PIL import Image
+
 from closeflow.config import Supplier
+from closeflow.sample.local_invoices import (
+    DUTCH_INVOICE,
+    LOCAL_TRUTH,
+    SPANISH_INVOICE,
+    render_local,
+)
+from closeflow.sample.scan import choose_settings, scan_document, scan_pdf
+from ocr import reread, tesseract
 from ocr.extract import extract_file, extract_files
+from ocr.fields import extract_fields
+from ocr.layout import build_lines
 from tests.ocr.documents import (
     TODAY,
     ChineseInvoice,
@@ -163,3 +177,79 @@ def test_extract_files_keeps_order_and_never_raises(english_pdf: Path, tmp_path:
     results = extract_files([english_pdf, empty, english_pdf])
     assert [r.status for r in results] == ["extracted", "quarantined", "extracted"]
     assert results[1].review_reasons == ["the file is empty (0 bytes)"]
+
+
+# ---------------------------------------------------------------- a second look (ocr.reread)
+
+BENCH_SEED = 7  # bench/ocr_accuracy.py's default: the scans it scores
+
+
+def _eu_scan(folder: Path, inv: object, k: int) -> Path:
+    """Scan `k` of a European invoice exactly as bench/ocr_accuracy.py makes it."""
+    pdf = render_local(folder / f"{inv.language}.pdf", inv)
+    rng = random.Random(f"{BENCH_SEED}:{inv.language}:{k}")
+    image_format = "png" if k % 2 == 0 else "jpeg"
+    settings = choose_settings(rng, image_format)
+    out = folder / f"{inv.language}-scan{k}.{'png' if k % 2 == 0 else 'jpg'}"
+    out.write_bytes(scan_pdf(pdf.read_bytes(), settings, rng.randrange(2**31)))
+    return out
+
+
+@pytest.mark.parametrize(("inv", "k"), [(SPANISH_INVOICE, 1), (DUTCH_INVOICE, 2)])
+def test_amounts_beside_the_euro_sign_are_read_again(tmp_path: Path, inv: object, k: int) -> None:
+    # The page pass reads "210,91. €" for "216,97 €" (es, 200 dpi JPEG) and "€ 114675" and
+    # "E22" for "€ 1.196,75" and "€ 251,32" (nl, 150 dpi PNG), all under 0.2 sure.
+    got = extract_file(_eu_scan(tmp_path, inv, k), today=TODAY)
+    want = LOCAL_TRUTH[inv.language]
+    for name in ("subtotal", "tax_amount", "total", "invoice_number", "invoice_date"):
+        assert getattr(got, name) == want[name], name
+    assert "subtotal" not in " ".join(got.review_reasons)
+
+
+@pytest.fixture(scope="module")
+def real_scans(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("real_scans_reread")
+    return {
+        n: extract_file(scan_document(shared_data / "invoices" / f"{n}.pdf", folder, BENCH_SEED))
+        for n in ("FlipkartInvoice", "oyo")
+    }
+
+
+def test_a_number_in_a_dashed_box_is_read_again(real_scans: dict) -> None:
+    inv = real_scans["FlipkartInvoice"]  # the page pass skips the boxed "Invoice No : # ..."
+    assert inv.invoice_number == "#BLR_WFLD20151000982590"
+    assert inv.total == Decimal("319.00")
+    # seen only on the second look: never passed on without a look
+    assert inv.field_confidence["invoice_number"] <= reread.UNSEEN_CONF
+    assert inv.status == "needs_review"
+
+
+def test_a_light_grey_label_is_read_again(real_scans: dict) -> None:
+    inv = real_scans["oyo"]  # "Grand Total" in light grey, lost by the page pass
+    assert inv.total == Decimal("1939.00")
+    assert inv.invoice_number == "IBZY2087"
+
+
+def test_no_second_look_at_an_invoice_read_well(
+    english_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a second look at a page that read well")
+
+    monkeypatch.setattr(reread, "reread_page", never)
+    assert extract_file(english_scan, today=TODAY).status == "extracted"
+
+
+def test_a_lost_line_is_read_again_from_its_ink(english_scan: Path) -> None:
+    image = Image.open(english_scan)
+    dpi = round(image.info["dpi"][0])
+    words, lang = tesseract.ocr_page(image, dpi=dpi)
+    (line,) = [ln for ln in build_lines(words) if "Invoice number" in ln.text]
+    lost = set(map(id, line.words))
+    kept = [w for w in words if id(w) not in lost]
+    assert "invoice_number" not in extract_fields(build_lines(kept)).values
+    again = reread.reread_page(image, dpi, kept, lang)
+    assert again is not None
+    found = extract_fields(build_lines(again)).values["invoice_number"]
+    assert found.value == "NW-2026-0042"
+    assert found.conf <= reread.UNSEEN_CONF

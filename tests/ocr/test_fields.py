@@ -103,3 +103,40 @@ def test_ocr_misreads_with_a_single_reading_are_mended() -> None:
     )
     assert got["supplier_iban"] == "DE05430609673962358772"
     assert got["supplier_tax_id"] == "91310000MA1FL1MM0X"
+
+
+def ocr_fields(*rows: tuple[float, str], conf: float = 0.9) -> dict:
+    """`fields` as tesseract would give them: each row one OCR line, read `conf` sure."""
+    words = [
+        Word(w.text, w.x0, w.y0, w.x1, w.y1, conf=conf, run=(1, 1, int(w.y0))) for w in page(*rows)
+    ]
+    return extract_fields(build_lines(words)).values
+
+
+def test_spanish_and_french_number_sign_misread() -> None:
+    # "Factura nº:" as a 200 dpi JPEG scan reads it (es-scan5 of bench/ocr_accuracy.py)
+    assert fields((100, "Factura n?:|FV-2026/0042"))["invoice_number"] == "FV-2026/0042"
+    assert fields((100, "Facture n?:|FA-2026-0042"))["invoice_number"] == "FA-2026-0042"
+    assert fields((100, "Factura n*:|FV-2026/0042"))["invoice_number"] == "FV-2026/0042"
+
+
+def test_euro_sign_glued_to_an_amount_read_as_e() -> None:
+    got = ocr_fields((100, "Totaal incl. BTW:|E1.448,07"))
+    assert got["total"].value == Decimal("1448.07")
+    assert got["currency"].value == "EUR"
+    assert got["total"].conf <= 0.5  # a misread sign: the digits beside it may be too
+    got = ocr_fields((100, "Total factura:|1.250,17E"))
+    assert got["total"].value == Decimal("1250.17")
+    # net + tax = total confirm it
+    got = ocr_fields(
+        (100, "Subtotaal:|E1.196,75"), (120, "BTW 21%:|€ 251,32"), (140, "Totaal:|€ 1.448,07")
+    )
+    assert [got[k].value for k in ("subtotal", "tax_amount", "total")] == [
+        Decimal("1196.75"),
+        Decimal("251.32"),
+        Decimal("1448.07"),
+    ]
+    assert got["subtotal"].conf >= 0.9
+    # never on a text layer, never inside a word
+    assert fields((100, "Total:|E1.448,07")).get("total") is None
+    assert "total" not in ocr_fields((100, "Total:|CODE1.448,07"))

@@ -132,5 +132,6 @@ def test_oyo_scan_gstin_put_right_by_its_shape_and_check_character(scans: dict) 
     inv = scans["oyo"]  # OCR reads the state code 06 with a letter O
     assert inv.supplier_tax_id == "06AABCO6063D1ZQ"
     assert inv.invoice_number == "IBZY2087"
-    # the grey "Grand Total" row is lost in the scan: never passed on without a look
-    assert inv.total is None and inv.status == "needs_review"
+    # the light-grey "Grand Total" row, which the first pass loses, is found by the
+    # second look; the invoice still waits for review (its number is read unsurely)
+    assert inv.total == Decimal("1939.00") and inv.status == "needs_review"
