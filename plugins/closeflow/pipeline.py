@@ -116,6 +116,10 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
         f"{_pct(m['wrong_posting_rate'])})"
         if m and m.get("wrong_posting_rate") is not None
         else "",
+        f"  suggestions: held-back accuracy {_pct(m['suggestion_holdout_accuracy'])} "
+        f"({m['suggestions_held_back']} approved lines held back)"
+        if m and m.get("suggestion_holdout_accuracy") is not None
+        else "",
         f"  bank lines {m.get('bank_lines')}, matched or explained {m.get('bank_lines_matched')}"
         f" (match rate {_pct(m['match_rate'])}), unreconciled {m.get('unreconciled_amount')}"
         if m

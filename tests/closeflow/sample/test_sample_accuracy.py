@@ -18,6 +18,7 @@ import pytest
 from closeflow.cli import main
 from closeflow.close import close_period
 from closeflow.ledger import post
+from closeflow.pipeline import summary_lines
 from closeflow.runtime import Runtime, Window
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -96,6 +97,8 @@ def test_close_metrics_carry_the_held_back_accuracy(rt):
     assert stored["suggestions_held_back"] == 18
     csv = (rt.reports / "close" / "2026-01" / "close_metrics.csv").read_text()
     assert "suggestion_holdout_accuracy,0.888889" in csv
+    text = "\n".join(summary_lines(rt, "2026-01"))
+    assert "suggestions: held-back accuracy 88.9 % (18 approved lines held back)" in text
 
 
 def test_rules_accuracy_prints_the_figures(rt, monkeypatch, capsys):
