@@ -1,8 +1,8 @@
 """Benchmark: which tesseract language data to read a German, French, Dutch or Spanish
 scan with, by field accuracy and CPU (the measurement in ocr/tesseract.py's docstring).
 
-The four invoices of tests/ocr/documents.py (LOCAL_INVOICES) are rendered, scanned at
-200 dpi with noise (tests.ocr.documents.scan, --seeds different skews and noise) and read
+The four invoices of closeflow.sample.local_invoices (LOCAL_INVOICES) are rendered, scanned at
+200 dpi with noise (closeflow.sample.scan.office_scan, --seeds different skews and noise) and read
 by `extract_file` with the page language forced to each configuration: `eng`, the
 document's own language alone (`X`: deu, fra, nld, spa), `eng+X`, and `auto` (what
 ocr.tesseract.ocr_page chooses: the `eng` pass, then `X` for a European page). Per scan
