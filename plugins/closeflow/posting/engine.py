@@ -60,7 +60,9 @@ MATCHED_LINES = pa.schema(
     ]
 )
 FRAC = pa.decimal128(38, 10)
-CHUNK_INVOICES = int(os.environ.get("CLOSEFLOW_POSTING_CHUNK", "250000"))
+# a chunk of invoices at a time (post_parquet reads the next one while it posts this
+# one): 200,000 keeps a million invoices' posting well under 2 GiB, as fast as 250,000
+CHUNK_INVOICES = int(os.environ.get("CLOSEFLOW_POSTING_CHUNK", "200000"))
 _DUCK_LIMITS = {"memory_limit": os.environ.get("CLOSEFLOW_POSTING_MEMORY", "1GB")}
 
 
@@ -179,8 +181,41 @@ def _index_in(col: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Array:
     return pc.index_in(col, value_set=values)
 
 
+def _rows_of(col: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Array:
+    """As _index_in; but when the distinct values of `col`, run by run, are `values`
+    one by one and those strictly increase (a chunk of a batch in invoice id order,
+    every invoice with lines), each row's position is its run's number: no hashing (nor
+    a copy of `col` into one chunk)."""
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    values = _array(values)
+    n = len(values)
+    if (
+        n == 0
+        or len(col) < n
+        or col.type != values.type
+        or pa.types.is_dictionary(col.type)
+        or col.null_count
+        or values.null_count
+    ):
+        return _index_in(col, values)
+    change = pc.not_equal(col[1:], col[:-1]).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, change])
+    if len(starts) != n:
+        return _index_in(col, values)
+    if n > 1 and not pc.all(pc.less(values[:-1], values[1:])).as_py():
+        return _index_in(col, values)
+    heads = col.filter(pa.array(np.r_[True, change]))  # chunk by chunk: no copy of col
+    if not pc.all(pc.equal(heads, pa.chunked_array([values]))).as_py():
+        return _index_in(col, values)
+    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(np.r_[starts, len(col)]))
+    return pa.array(rows, pa.int32())
+
+
 def _array(a: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(a, pa.ChunkedArray):
+        if a.num_chunks == 1:
+            return a.chunk(0)
         return a.combine_chunks() if a.num_chunks else pa.array([], a.type)
     return a
 
@@ -337,10 +372,6 @@ FROM taxes0 t LEFT JOIN override o USING (inv_row, rate)
 LEFT JOIN taxcodes c ON c.rate = t.rate
 WHERE t.tax <> 0
 """,
-    """
-CREATE TEMP TABLE echain AS
-SELECT inv_row, arg_min(chain, ord) AS chain FROM net_legs GROUP BY inv_row
-""",
 ]
 
 # per invoice: everything the review decision and the AP line need
@@ -354,7 +385,9 @@ WITH lines_state AS (
     SELECT inv_row, sum(tax) AS tax_sum, count(*) FILTER (WHERE acct IS NULL) AS n_unknown
     FROM tax_legs GROUP BY inv_row
 ), net_state AS (
-    SELECT inv_row, sum(txn) AS net_sum, bool_or(bad_split) AS bad_split
+    -- the entry's rule chain: its first net leg's (legs' orders are distinct)
+    SELECT inv_row, sum(txn) AS net_sum, bool_or(bad_split) AS bad_split,
+           arg_min(chain, ord) AS entry_chain
     FROM net_legs GROUP BY inv_row
 )
 SELECT h.inv_row, h.sign, h.total_doc, h.invoice_date, h.cur,
@@ -366,13 +399,12 @@ SELECT h.inv_row, h.sign, h.total_doc, h.invoice_date, h.cur,
        coalesce(n.bad_split, false) AS bad_split,
        h.invoice_date IS NULL AS no_date, h.cur IS NULL AS no_currency,
        h.no_subtotal, h.no_total,
-       e.chain AS entry_chain,
+       n.entry_chain,
        CAST(CASE WHEN h.cur = $functional THEN 1 ELSE fx.rate END AS DECIMAL(18, 6)) AS rate6
 FROM h
 LEFT JOIN lines_state s USING (inv_row)
 LEFT JOIN tax_state t USING (inv_row)
 LEFT JOIN net_state n USING (inv_row)
-LEFT JOIN echain e USING (inv_row)
 LEFT JOIN fx ON fx.cur = h.cur AND fx.date = h.invoice_date
 """
 
@@ -590,6 +622,16 @@ def _plain(schema: pa.Schema) -> pa.Schema:
     )
 
 
+# columns with (nearly) a value per entry or line: a Parquet dictionary would only be
+# built to be dropped (past its page size limit), at a good part of the writing's time
+_DISTINCT_COLUMNS = {"entry_id", "source_id", "description", "invoice_id", "amount", "amount_txn"}
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns worth writing dictionary-encoded: those with few distinct values."""
+    return [f.name for f in schema if f.name not in _DISTINCT_COLUMNS]
+
+
 def _invoice_chunks(path, size: int):  # noqa: ANN001, ANN202
     """The invoices file as tables of `size` rows (the last one shorter), read a batch
     at a time; only the columns posting reads."""
@@ -611,49 +653,59 @@ def _invoice_chunks(path, size: int):  # noqa: ANN001, ANN202
         yield pa.Table.from_batches(held, schema=pf.schema_arrow.empty_table().select(cols).schema)
 
 
-def _sorted_by_id(path, column: str = "invoice_id") -> bool:  # noqa: ANN001
-    """Whether the file's `column` never decreases (read a batch at a time, that column
-    only)."""
-    import pyarrow.parquet as pq
+class _Unsorted(Exception):
+    """The files turned out not to be in invoice id order: post by lookup instead."""
 
-    last = None
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1 << 18, columns=[column]):
-        ids = batch.column(0)
-        if ids.null_count:
-            return False
-        if len(ids) == 0:
-            continue
-        if last is not None and pc.less(ids[0], last).as_py():
-            return False
-        if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():
-            return False
-        last = ids[len(ids) - 1]
-    return True
+
+def _in_order(ids: pa.ChunkedArray | pa.Array, last: pa.Scalar | None) -> pa.Scalar | None:
+    """The last of `ids` if they never decrease (nor go below `last`, the previous
+    batch's last); else raises _Unsorted. Nulls are not in order."""
+    ids = _array(ids)
+    if ids.null_count:
+        raise _Unsorted
+    if len(ids) == 0:
+        return last
+    if last is not None and pc.less(ids[0], last).as_py():
+        raise _Unsorted
+    if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():
+        raise _Unsorted
+    return ids[len(ids) - 1]
 
 
 class _SortedLines:
     """The lines of a file sorted by invoice id, handed out in invoice id order: up to an
-    id, then on from there (one pass over the file, a batch at a time)."""
+    id, then on from there (one pass over the file, a batch at a time). Each batch is
+    checked to be in order as it is read (so the file is read once, not first to check
+    it): if it is not, _Unsorted is raised."""
+
+    BATCH = 1 << 16
 
     def __init__(self, path, cols: list[str]) -> None:  # noqa: ANN001
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path, read_dictionary=["description"])
-        self._batches = pf.iter_batches(batch_size=1 << 16, columns=cols)
+        self._batches = pf.iter_batches(batch_size=self.BATCH, columns=cols)
         self._schema, self._cols = pf.schema_arrow, cols
         self._rest: pa.Table | None = None
         self._done = False
+        self._last: pa.Scalar | None = None
+
+    def _next(self) -> pa.Table | None:
+        batch = None if self._done else next(self._batches, None)
+        if batch is None:
+            self._done = True
+            return None
+        self._last = _in_order(batch.column("invoice_id"), self._last)
+        return pa.Table.from_batches([batch])
 
     def upto(self, last_id: pa.Scalar) -> pa.Table:
         """The lines not handed out yet whose invoice id is at most `last_id`."""
         held: list[pa.Table] = []
         while True:
             if self._rest is None:
-                batch = None if self._done else next(self._batches, None)
-                if batch is None:
-                    self._done = True
+                self._rest = self._next()
+                if self._rest is None:
                     break
-                self._rest = pa.Table.from_batches([batch])
             ids = self._rest["invoice_id"]
             n = pc.sum(pc.less_equal(ids, last_id)).as_py() or 0  # sorted: a prefix
             if n < self._rest.num_rows:
@@ -665,6 +717,12 @@ class _SortedLines:
         if not held:
             return self._schema.empty_table().select(self._cols)
         return pa.concat_tables(held, promote_options="permissive")
+
+    def check_rest(self) -> None:
+        """Read what was not handed out (the lines after the last invoice), only to check
+        it is in order too: a line out of order there could belong to an invoice."""
+        while self._next() is not None:
+            pass
 
 
 def _lines_of(lines_ds, cols: list[str], ids: pa.Array) -> pa.Table:  # noqa: ANN001
@@ -698,7 +756,38 @@ def post_parquet(
     so only one chunk's inputs, working tables and results are in memory, never the
     whole batch. The files hold the same rows as `post_invoices` would return: the
     journal in the same order, the review queue sorted by invoice; `explain_path`, if
-    given, gets the matched posting lines (the dry run's per-line rule and account)."""
+    given, gets the matched posting lines (the dry run's per-line rule and account).
+
+    Both files in invoice id order (as the warehouse exports them) are read in one pass
+    each, the order checked as they are read; if it turns out they are not, the batch
+    is posted again from the start (the files rewritten), each chunk's lines looked up
+    by id."""
+    args = (invoices_path, lines_path, rules, fx, functional_currency, run_id)
+    args += (journal_path, review_path, closed_through, suggester, explain_path)
+    if lines_path is not None:
+        try:
+            return _post_files(*args, in_order=True)
+        except _Unsorted:
+            pass
+    return _post_files(*args, in_order=False)
+
+
+def _post_files(
+    invoices_path,  # noqa: ANN001
+    lines_path,  # noqa: ANN001
+    rules: RuleSet,
+    fx: FxRates,
+    functional_currency: str,
+    run_id: str,
+    journal_path,  # noqa: ANN001
+    review_path,  # noqa: ANN001
+    closed_through: str | None,
+    suggester: object | None,
+    explain_path,  # noqa: ANN001
+    in_order: bool,
+) -> PostingCounts:
+    """post_parquet's pass over the files; with `in_order`, the files are taken to be
+    in invoice id order (_Unsorted is raised as soon as they are seen not to be)."""
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
@@ -709,40 +798,61 @@ def post_parquet(
         fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": ["description"]})
         lines_ds = ds.dataset(str(lines_path), format=fmt)
         line_cols = [c for c in LINE_COLUMNS if c in lines_ds.schema.names]
-        # both files in invoice id order (as the warehouse exports them): one pass over
-        # the lines; else each chunk's lines are looked up by id
-        if _sorted_by_id(invoices_path) and _sorted_by_id(lines_path):
+        if in_order:
             sorted_lines = _SortedLines(lines_path, line_cols)
-    out_journal = _plain(ENGINE_JOURNAL)
     counts = PostingCounts()
     reviews: list[pa.Table] = []
-    jw = pq.ParquetWriter(str(journal_path), out_journal)
-    xw = pq.ParquetWriter(str(explain_path), _plain(MATCHED_LINES)) if explain_path else None
 
-    def write(res: PostingResult) -> None:
-        step = 1 << 18  # cast to plain text a slice at a time
-        for lo in range(0, res.journal.num_rows, step):
-            jw.write_table(res.journal.slice(lo, step).cast(out_journal))
-        if xw is not None:
-            xw.write_table(res.matched.cast(_plain(MATCHED_LINES)))
+    def writer(path, schema: pa.Schema) -> pq.ParquetWriter:  # noqa: ANN001
+        # the dictionary-encoded text columns go to Parquet's dictionary pages as they
+        # are (no text materialized, nothing hashed); without the Arrow schema stored in
+        # the file, it reads back with plain text columns, as the contract has them
+        return pq.ParquetWriter(
+            str(path), schema, use_dictionary=_dictionary_columns(schema), store_schema=False
+        )
 
-    # a chunk's output is written on a thread while the next chunk is posted (Arrow and
-    # DuckDB release the GIL); at most one chunk waits to be written
+    jw = writer(journal_path, ENGINE_JOURNAL)
+    xw = writer(explain_path, MATCHED_LINES) if explain_path else None
+
+    def write(w: pq.ParquetWriter, table: pa.Table, step: int | None) -> None:
+        step = step or max(table.num_rows, 1)
+        for lo in range(0, table.num_rows, step):
+            w.write_table(table.slice(lo, step))
+
     from concurrent.futures import ThreadPoolExecutor
 
-    writing = None
+    chunks = _invoice_chunks(invoices_path, CHUNK_INVOICES)
+    last_invoice = None
+
+    def read_next() -> tuple[pa.Table, pa.Table] | None:
+        """The next chunk's invoices and lines (on the reader thread, one at a time)."""
+        nonlocal last_invoice
+        chunk = next(chunks, None)
+        if chunk is None:
+            return None
+        inv = as_table(chunk, INVOICE_INPUT)
+        if sorted_lines is not None:
+            last_invoice = _in_order(inv["invoice_id"], last_invoice)
+        if sorted_lines is not None and inv.num_rows:
+            ln = as_table(sorted_lines.upto(inv["invoice_id"][-1]), LINE_INPUT)
+        elif lines_ds is not None:
+            ln = as_table(_lines_of(lines_ds, line_cols, inv["invoice_id"]), LINE_INPUT)
+        else:
+            ln = as_table(pa.table({}), LINE_INPUT)
+        return inv, ln
+
+    # the next chunk is read on a thread while this one is posted, and a chunk's journal
+    # and explanation are written on two others (Arrow and DuckDB release the GIL); at
+    # most one chunk waits to be posted and one to be written
+    writing: list = []
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            for chunk in _invoice_chunks(invoices_path, CHUNK_INVOICES):
-                inv = as_table(chunk, INVOICE_INPUT)
+        with ThreadPoolExecutor(2) as pool, ThreadPoolExecutor(1) as reader:
+            reading = reader.submit(read_next)
+            while (got := reading.result()) is not None:
+                reading = reader.submit(read_next)
+                inv, ln = got
+                del got
                 counts.invoices += inv.num_rows
-                if sorted_lines is not None and inv.num_rows:
-                    ln = as_table(sorted_lines.upto(inv["invoice_id"][-1]), LINE_INPUT)
-                elif lines_ds is not None:
-                    ln = as_table(_lines_of(lines_ds, line_cols, inv["invoice_id"]), LINE_INPUT)
-                else:
-                    ln = as_table(pa.table({}), LINE_INPUT)
-                del chunk
                 _tick("read chunk")
                 res = _post_chunk(
                     rules,
@@ -756,18 +866,22 @@ def post_parquet(
                     xw is not None,
                 )
                 del inv, ln
-                if writing is not None:
-                    writing.result()
+                for done in writing:
+                    done.result()
                 _tick("wait for the writer")
-                writing = pool.submit(write, res)
+                writing = [pool.submit(write, jw, res.journal, 1 << 18)]
+                if xw is not None:
+                    writing.append(pool.submit(write, xw, res.matched, None))
                 counts.posted += len(res.posted_ids)
                 counts.journal_lines += res.journal.num_rows
                 counts.review += len(res.review)
                 if res.review:
                     reviews.append(pa.Table.from_pylist(res.review, schema=REVIEW_QUEUE))
                 del res
-            if writing is not None:
-                writing.result()
+            if sorted_lines is not None:
+                sorted_lines.check_rest()
+            for done in writing:
+                done.result()
             _tick("last write")
     finally:
         jw.close()
@@ -781,7 +895,7 @@ def post_parquet(
 
 
 _PROFILE = bool(os.environ.get("CLOSEFLOW_PROFILE_POSTING"))
-_T0 = [0.0]
+_T0 = [0.0, 0.0]
 
 
 def _tick(label: str) -> None:
@@ -789,10 +903,13 @@ def _tick(label: str) -> None:
         import resource
         import time
 
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        print(f"  {label}: {now - _T0[0]:.2f} s, peak {rss} MiB", flush=True)
-        _T0[0] = now
+        print(
+            f"  {label}: {now - _T0[0]:.2f} s (cpu {cpu - _T0[1]:.2f} s), peak {rss} MiB",
+            flush=True,
+        )
+        _T0[0], _T0[1] = now, cpu
 
 
 def _post(
@@ -808,7 +925,7 @@ def _post(
     n_inv = inv.num_rows
     _tick("in")
     # each line's invoice, by row; lines of unknown invoices cannot post and are left out
-    ln_row = _index_in(ln["invoice_id"], inv["invoice_id"])
+    ln_row = _rows_of(ln["invoice_id"], inv["invoice_id"])
     if ln_row.null_count:
         keep = pc.is_valid(ln_row)
         ln, ln_row = ln.filter(keep), ln_row.filter(keep)
@@ -1015,7 +1132,9 @@ def _post(
     con.execute("DROP TABLE parts")
     _tick("review+descs")
     j = con.sql(_JOURNAL.replace("$rounding", str(b.rounding_code))).to_arrow_table()
+    _tick("journal query")
     j, line_no = _in_entry_order(j)
+    _tick("entry order")
     jrow = j["inv_row"].to_numpy()
     con.execute("DROP VIEW net_t; DROP TABLE net_legs; DROP TABLE tax_legs")
 
@@ -1027,6 +1146,7 @@ def _post(
         "SELECT 'INV-' || substr(sha256(id), 1, 16) AS e FROM inv_ids ORDER BY inv_row"
     ).to_arrow_table()
     entry_ids = entry_ids.column(0).combine_chunks()
+    _tick("entry ids")
     st = con.sql("SELECT rate6 FROM st ORDER BY inv_row").to_arrow_table()
     rate6 = pc.take(st["rate6"].cast(RATE), pa.array(jrow))
     per_values, per_idx = Frame._encode(pc.strftime(dates, "%Y-%m"))

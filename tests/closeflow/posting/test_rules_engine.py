@@ -483,13 +483,70 @@ def test_a_batch_posted_in_chunks_gives_the_same_entries(tmp_path, monkeypatch):
     assert chunked.matched.to_pylist() == whole.matched.to_pylist()
 
 
-@pytest.mark.parametrize("order", ["by_id", "shuffled"])
+def _count_passes(monkeypatch, engine) -> list[bool]:
+    """Record each pass post_parquet makes over the files (in_order or by lookup)."""
+    passes: list[bool] = []
+    real = engine._post_files
+
+    def spy(*args, in_order):
+        passes.append(in_order)
+        return real(*args, in_order=in_order)
+
+    monkeypatch.setattr(engine, "_post_files", spy)
+    return passes
+
+
+def test_post_parquet_checks_the_lines_after_the_last_invoice(tmp_path, monkeypatch):
+    """A line out of order after the last invoice's (never handed to a chunk) could
+    belong to an invoice: the lines are read to the end, and the batch posted by lookup."""
+    import pyarrow.parquet as pq
+
+    from closeflow.posting import engine
+    from closeflow.schemas import INVOICE_LINES, INVOICES
+
+    rules = rules_from(
+        tmp_path,
+        """\
+        - id: hosting
+          when: {supplier_id: "SUP-001"}
+          then: {debit_account: "6200"}
+        """,
+    )
+    invs = [invoice(n) for n in range(1, 5)]
+    lines = [line(n, 1, "Hosting", "60.00") for n in range(1, 5)]
+    lines += [line(9, 1, "Orphan", "1.00"), line(1, 2, "Hosting", "40.00")]
+    pq.write_table(pa.Table.from_pylist(invs, schema=INVOICES), tmp_path / "i.parquet")
+    pq.write_table(pa.Table.from_pylist(lines, schema=INVOICE_LINES), tmp_path / "l.parquet")
+    whole = post_invoices(invs, lines, rules, FX, "EUR", "p")
+    monkeypatch.setattr(engine, "CHUNK_INVOICES", 2)
+    monkeypatch.setattr(engine._SortedLines, "BATCH", 1)
+    passes = _count_passes(monkeypatch, engine)
+    counts = engine.post_parquet(
+        tmp_path / "i.parquet",
+        tmp_path / "l.parquet",
+        rules,
+        FX,
+        "EUR",
+        "p",
+        tmp_path / "j.parquet",
+        tmp_path / "r.parquet",
+    )
+    assert passes == [True, False]
+    journal = pq.read_table(tmp_path / "j.parquet").to_pylist()
+    key = lambda r: (r["entry_id"], r["line_no"])  # noqa: E731
+    assert sorted(journal, key=key) == sorted(whole.journal_lines, key=key)
+    assert (counts.invoices, counts.journal_lines) == (4, len(whole.journal_lines))
+
+
+@pytest.mark.parametrize("order", ["by_id", "shuffled", "late"])
 def test_post_parquet_writes_what_post_invoices_returns_chunk_by_chunk(
     tmp_path, monkeypatch, order
 ):
     """`closeflow post`'s streaming path: files in invoice id order are read in one pass,
     others chunk by chunk by id; either way the files hold exactly the in-memory result,
-    the project dimension included."""
+    the project dimension included. The order is checked as the files are read: seen
+    out of order only after chunks were written ("late"), the batch is posted again by
+    lookup."""
     import pyarrow.parquet as pq
 
     from closeflow.posting import engine
@@ -513,10 +570,13 @@ def test_post_parquet_writes_what_post_invoices_returns_chunk_by_chunk(
     lines += [line(9, 1, "Other", "100.00")]
     if order == "shuffled":
         invs, lines = invs[::-1], lines[3:] + lines[:3]
+    if order == "late":  # the first two chunks in order, the third not
+        invs = invs[:6] + invs[6:][::-1]
     pq.write_table(pa.Table.from_pylist(invs, schema=INVOICES), tmp_path / "i.parquet")
     pq.write_table(pa.Table.from_pylist(lines, schema=INVOICE_LINES), tmp_path / "l.parquet")
     whole = post_invoices(invs, lines, rules, FX, "EUR", "p", explain=True)
     monkeypatch.setattr(engine, "CHUNK_INVOICES", 3)
+    passes = _count_passes(monkeypatch, engine)
     counts = engine.post_parquet(
         tmp_path / "i.parquet",
         tmp_path / "l.parquet",
@@ -528,6 +588,7 @@ def test_post_parquet_writes_what_post_invoices_returns_chunk_by_chunk(
         tmp_path / "r.parquet",
         explain_path=tmp_path / "x.parquet",
     )
+    assert passes == ([True] if order == "by_id" else [True, False])
     journal = pq.read_table(tmp_path / "j.parquet")
     assert journal.schema == JOURNAL_LINES
     key = lambda r: (r["entry_id"], r["line_no"])  # noqa: E731
@@ -544,3 +605,27 @@ def test_post_parquet_writes_what_post_invoices_returns_chunk_by_chunk(
         key=lambda m: (m["invoice_id"], m["line_no"]),
     )
     assert (counts.invoices, counts.posted, counts.journal_lines, counts.review) == (8, 7, 21, 1)
+
+
+@pytest.mark.parametrize(
+    ("lines", "invoices"),
+    [
+        (["a", "a", "b", "c", "c"], ["a", "b", "c"]),  # in order, every invoice with lines
+        (["a", "b", "a"], ["a", "b"]),  # lines not grouped
+        (["a", "b", "a"], ["a", "b", "a"]),  # an invoice id twice
+        (["a", "x", "c"], ["a", "b", "c"]),  # a line of an unknown invoice
+        (["a", "c"], ["a", "b", "c"]),  # an invoice without lines
+        (["c", "c", "a"], ["c", "a"]),  # grouped, not in order
+        ([], ["a"]),
+        (["a"], []),
+    ],
+)
+def test_rows_of_is_index_in(lines, invoices):
+    """Each line's invoice row, by runs when the chunk is in order, else by lookup: the
+    same either way."""
+    from closeflow.posting import engine
+
+    col, values = pa.chunked_array([lines], pa.string()), pa.chunked_array([invoices], pa.string())
+    got = engine._rows_of(col, values)
+    assert got.type == pa.int32()
+    assert got.to_pylist() == engine._index_in(col, values).to_pylist()
