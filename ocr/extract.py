@@ -181,6 +181,21 @@ def _reread(text_words: list[Word], parts: list[OcrPart], timeout: float) -> lis
     return words if changed else None
 
 
+# A review reason no second look can settle: a tax id or IBAN read (with confidence: one
+# read doubtfully has a "read with low confidence" reason of its own) that differs from
+# the supplier master data by more than an OCR slip (ocr.suppliers.pin_master_data).
+# Reading the same ink again reads the same value; the difference is for a person.
+_MASTER_DATA_DIFFERENCE = re.compile(
+    r" on the invoice differs from \S+ in the supplier master data of "
+)
+
+
+def _may_read_better(inv: ExtractedInvoice) -> bool:
+    """Whether a second look could settle one of the invoice's review reasons: any but a
+    master-data difference of a value read with confidence."""
+    return any(not _MASTER_DATA_DIFFERENCE.search(r) for r in inv.review_reasons)
+
+
 def _better(new: ExtractedInvoice, old: ExtractedInvoice) -> bool:
     """Whether a second reading of the document is to be kept: it came out extracted where
     the first did not, or it has fewer review reasons, or as many and more fields read."""
@@ -468,7 +483,7 @@ def extract_file(
                 extraction_method=method,
             )
         inv = _build(base, build_lines(words), method, suppliers, min_confidence, today)
-        if inv.status != "needs_review" or not parts:
+        if inv.status != "needs_review" or not parts or not _may_read_better(inv):
             return inv
         # A field missing or doubtful on an OCR'd page: a second look at what the first
         # pass read badly or not at all (ocr.reread), kept if the invoice reads better.

@@ -16,20 +16,24 @@ prepared page, those parts read well.
   JUNK_CONF, such as a "，" read over a whole line, covers nothing and is replaced).
 It pastes them, each contrast-stretched on its own, one under the other into one strip
 image, and reads that with page segmentation mode 4 (one column of text of varying sizes),
-enlarged twice, then as it is for the regions not read SURE: one or two tesseract calls
-per page, however many regions; each region takes its more confident reading. A doubtful
-cell takes the new words where they read with more confidence; unread ink adds the words
-read in it with at least NEW_WORD_CONF, at most UNSEEN_CONF sure.
+enlarged twice, and as it is where the first is not SURE: one tesseract call per page
+(both strips, one after the other), however many regions; each region takes its more
+confident reading. A doubtful cell takes the new words where they read with more
+confidence; unread ink adds the words read in it with at least NEW_WORD_CONF, at most
+UNSEEN_CONF sure.
 
 The caller (ocr.extract) asks for this only when the first reading left a field missing
-or doubtful, and keeps it only when the invoice reads better for it.
+or doubtful (not for a master-data difference alone), and keeps it only when the invoice
+reads better for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import statistics
+import tempfile
 
 import numpy as np
 import pytesseract
@@ -186,6 +190,8 @@ def _label(on: np.ndarray) -> list[tuple[tuple[int, int], tuple[int, int]]]:
 # The strip enlarged twice with a median (noise), then as prepared for the regions not
 # read SURE yet. Measured on bench/ocr_accuracy.py's scans (seeds 7 and 11): each alone
 # lost a field the other read (a dashed box's number at 1x, a noisy net amount at 2x).
+# Both are read in the one call (the 1x strip holds every region: a second call only for
+# those not yet sure cost a tesseract start-up, ~0.1 s CPU, more than reading them all).
 VARIANTS = (2, 1)
 SURE = 0.85
 
@@ -224,52 +230,63 @@ def _strip(
 Found = tuple[str, float, float, float, float, float, tuple[int, int, int]]
 
 
-def _read_strip(
+def _read_strips(
     prepared: Image.Image,
     regions: list[Region],
     height: float,
     lang: str,
     dpi: int,
     timeout: float,
-    factor: int,
-) -> list[list[Found]]:
-    """Each region's words (text, conf, box in prepared pixels, OCR line), from one
-    tesseract call on the strip of all of them."""
-    strip, places = _strip(prepared, regions, height, factor)
-    margin = places[0][1]  # the strip's left margin is its top one
-    strip.format = tesseract.HANDOVER
-    try:
-        with tesseract._single_threaded():
-            data = pytesseract.image_to_data(
-                strip,
-                lang=lang,
-                config=f"--psm {PSM} --dpi {dpi * factor} -c tessedit_do_invert=0",
-                timeout=timeout,
-                output_type=pytesseract.Output.DICT,
-            )
-    except RuntimeError as exc:  # how pytesseract reports its timeout
-        if "timeout" in str(exc).lower():
-            raise tesseract.OcrTimeout(timeout) from exc
-        raise tesseract.OcrFailed(str(exc)) from exc
-    except pytesseract.TesseractError as exc:
-        raise tesseract.OcrFailed(exc.message or str(exc)) from exc
-    out: list[list[Found]] = [[] for _ in regions]
+) -> list[list[list[Found]]]:
+    """Each region's words (text, conf, box in prepared pixels, OCR line) in each of
+    VARIANTS' strips, from one tesseract call: a list of the strip files, each carrying
+    its resolution (dpi x factor), read one after the other by the one process (its
+    start-up, ~0.1 s CPU, was most of the cost of a call on a strip of a few regions)."""
+    strips = [_strip(prepared, regions, height, factor) for factor in VARIANTS]
+    with tempfile.TemporaryDirectory(prefix="closeflow_reread_") as tmp:
+        names = []
+        for k, ((strip, _), factor) in enumerate(zip(strips, VARIANTS, strict=True)):
+            name = os.path.join(tmp, f"strip{k}.bmp")
+            strip.save(name, format=tesseract.HANDOVER, dpi=(dpi * factor, dpi * factor))
+            names.append(name)
+        listing = os.path.join(tmp, "strips.txt")
+        with open(listing, "w", encoding="utf-8") as f:
+            f.write("\n".join(names) + "\n")
+        try:
+            with tesseract._single_threaded():
+                data = pytesseract.image_to_data(
+                    listing,
+                    lang=lang,
+                    config=f"--psm {PSM} -c tessedit_do_invert=0",
+                    timeout=timeout,
+                    output_type=pytesseract.Output.DICT,
+                )
+        except RuntimeError as exc:  # how pytesseract reports its timeout
+            if "timeout" in str(exc).lower():
+                raise tesseract.OcrTimeout(timeout) from exc
+            raise tesseract.OcrFailed(str(exc)) from exc
+        except pytesseract.TesseractError as exc:
+            raise tesseract.OcrFailed(exc.message or str(exc)) from exc
+    out: list[list[list[Found]]] = [[[] for _ in regions] for _ in VARIANTS]
     for k, text in enumerate(data["text"]):
         text = text.strip()
         conf = float(data["conf"][k]) / 100
-        if not text or conf < 0:
+        v = int(data["page_num"][k]) - 1
+        if not text or conf < 0 or not 0 <= v < len(VARIANTS):
             continue
+        factor, places = VARIANTS[v], strips[v][1]
+        margin = places[0][1]  # the strip's left margin is its top one
         left, top = data["left"][k], data["top"][k]
         right, bottom = left + data["width"][k], top + data["height"][k]
         yc = (top + bottom) / 2
         for n, ((bx0, by0, _, _), ty, th) in enumerate(places):
             if ty <= yc < ty + th:
 
-                def px(v: float, origin: float, start: float) -> float:
-                    return origin + (v - start) / factor
+                def px(value: float, origin: float, start: float, f: int = factor) -> float:
+                    return origin + (value - start) / f
 
                 line = (data["block_num"][k], data["par_num"][k], data["line_num"][k])
-                out[n].append(
+                out[v][n].append(
                     (
                         tesseract._fix_yuan(text),
                         conf,
@@ -334,11 +351,10 @@ def reread_page(
     slack = 0.25 * height
     best: list[list[Word]] = [[] for _ in regions]
     pending = list(range(len(regions)))
-    for factor in VARIANTS:  # the next variant only for regions not read sure yet
-        read = _read_strip(
-            prepared, [regions[n] for n in pending], height, lang, pdpi, timeout, factor
-        )
-        for n, found in zip(pending, read, strict=True):
+    # the next variant's reading counts only for regions not read sure yet
+    for read in _read_strips(prepared, regions, height, lang, pdpi, timeout):
+        for n in pending:
+            found = read[n]
             new = []
             for text, conf, x0, y0, x1, y1, line in found:
                 if _inside(x0, y0, x1, y1, regions[n], slack):

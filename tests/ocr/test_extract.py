@@ -20,7 +20,7 @@ from closeflow.sample.local_invoices import (
 )
 from closeflow.sample.scan import choose_settings, scan_document, scan_pdf
 from ocr import reread, tesseract
-from ocr.extract import extract_file, extract_files
+from ocr.extract import _may_read_better, extract_file, extract_files
 from ocr.fields import extract_fields
 from ocr.layout import build_lines
 from tests.ocr.documents import (
@@ -253,3 +253,52 @@ def test_a_lost_line_is_read_again_from_its_ink(english_scan: Path) -> None:
     found = extract_fields(build_lines(again)).values["invoice_number"]
     assert found.value == "NW-2026-0042"
     assert found.conf <= reread.UNSEEN_CONF
+
+
+def test_the_second_look_is_one_tesseract_call(
+    english_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both enlargements of the strip are read by one tesseract process: its start-up
+    # (~0.1 s CPU) was most of the cost of a call on a strip of a few regions.
+    image = Image.open(english_scan)
+    dpi = round(image.info["dpi"][0])
+    words, lang = tesseract.ocr_page(image, dpi=dpi)
+    lost = {id(w) for ln in build_lines(words) if "Invoice number" in ln.text for w in ln.words}
+    kept = [w for w in words if id(w) not in lost]
+    calls = []
+    read = reread.pytesseract.image_to_data
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("config"))
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(reread.pytesseract, "image_to_data", counted)
+    again = reread.reread_page(image, dpi, kept, lang)
+    assert again is not None
+    assert extract_fields(build_lines(again)).values["invoice_number"].value == "NW-2026-0042"
+    assert len(calls) == 1
+    assert "--dpi" not in calls[0]  # each strip file carries its own resolution
+
+
+def test_no_second_look_at_a_master_data_difference(
+    english_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan reads well, but its IBAN is not the one on file: a matter for a person
+    # (payment diversion), not for reading the page again.
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a second look at a master-data difference")
+
+    monkeypatch.setattr(reread, "reread_page", never)
+    moved = NORDWIND.model_copy(update={"iban": "DE02120300000000202051"})
+    inv = extract_file(english_scan, [moved], today=TODAY)
+    assert inv.status == "needs_review"
+    assert inv.review_reasons == [
+        "bank account (IBAN) DE89370400440532013000 on the invoice differs from "
+        "DE02120300000000202051 in the supplier master data of Nordwind Bürobedarf GmbH: "
+        "confirm with the supplier before paying"
+    ]
+    # with a reason about what the page pass read as well, the page is read again
+    doubtful = inv.review_reasons + [
+        "total read with low confidence (0.41): check it against the document"
+    ]
+    assert _may_read_better(inv.model_copy(update={"review_reasons": doubtful}))
