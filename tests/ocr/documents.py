@@ -20,16 +20,14 @@ from reportlab.pdfgen import canvas
 
 # The invoices in the tests' own layout and the photo renderers live in closeflow.sample
 # (bench/ocr_preprocess.py renders them too); re-exported here for the tests.
+from closeflow.sample.fonts import LATIN, LATIN_BOLD, register_fonts
 from closeflow.sample.layouts import (  # noqa: F401
-    DEJAVU,
-    DEJAVU_BOLD,
     TODAY,
-    WQY,
     ChineseInvoice,
     EnglishInvoice,
     _draw_english,
     _draw_totals,
-    _fonts,
+    draw_item_rows,
     render_chinese,
     render_english,
     uscc,
@@ -52,8 +50,8 @@ def image_pdf(image: Path, out: Path, text_page: str | None = None) -> Path:
     c.drawImage(str(image), 0, 0, width=A4[0], height=A4[1])
     c.showPage()
     if text_page:
-        _fonts()
-        c.setFont("CFSans", 10)
+        register_fonts()
+        c.setFont(LATIN, 10)
         y = A4[1] - 60
         for line in text_page.splitlines():
             c.drawString(50, y, line)
@@ -148,30 +146,21 @@ class LongInvoice:
 
 def render_long(path: Path, inv: LongInvoice = LongInvoice(), **canvas_options: object) -> Path:
     """Two pages: header and the first items, then the remaining items and the totals."""
-    _fonts()
+    register_fonts()
     c = canvas.Canvas(str(path), pagesize=A4, **canvas_options)
     width, height = A4
 
     def table_header(y: float) -> None:
-        c.setFont("CFSans-Bold", 10)
+        c.setFont(LATIN_BOLD, 10)
         for x, text in ((50, "Description"), (330, "Qty"), (400, "Unit price"), (500, "Amount")):
             c.drawString(x, y, text)
-        c.setFont("CFSans", 10)
-
-    def items(rows: tuple, y: float) -> float:
-        for description, qty, price, amount in rows:
-            y -= 16
-            c.drawString(50, y, description)
-            c.drawRightString(350, y, qty)
-            c.drawRightString(450, y, price)
-            c.drawRightString(545, y, amount)
-        return y
+        c.setFont(LATIN, 10)
 
     y = height - 60
-    c.setFont("CFSans-Bold", 16)
+    c.setFont(LATIN_BOLD, 16)
     c.drawString(50, y, inv.supplier)
     c.drawRightString(width - 50, y, "INVOICE")
-    c.setFont("CFSans", 10)
+    c.setFont(LATIN, 10)
     y -= 18
     c.drawString(50, y, "Kaistraße 8, 24103 Kiel")
     y -= 16
@@ -187,16 +176,16 @@ def render_long(path: Path, inv: LongInvoice = LongInvoice(), **canvas_options: 
         y -= 16
     y -= 20
     table_header(y)
-    items(inv.lines[: inv.on_first_page], y)
+    draw_item_rows(c, inv.lines[: inv.on_first_page], y)
     c.drawString(50, 60, "Continued on page 2")
     c.drawRightString(545, 60, "Page 1 of 2")
     c.showPage()
-    c.setFont("CFSans", 10)
+    c.setFont(LATIN, 10)
     y = height - 60
     c.drawString(50, y, f"{inv.supplier}, invoice {inv.number} (continued)")
     y -= 30
     table_header(y)
-    y = items(inv.lines[inv.on_first_page :], y)
+    y = draw_item_rows(c, inv.lines[inv.on_first_page :], y)
     y -= 30
     for label, value in (
         ("Subtotal:", inv.subtotal),
@@ -298,12 +287,12 @@ RECEIPT_LINES = (
 
 def render_receipt(path: Path) -> Path:
     """A till receipt on 80 mm paper, its text the size a till prints (9 pt)."""
-    _fonts()
+    register_fonts()
     width, height = RECEIPT
     c = canvas.Canvas(str(path), pagesize=RECEIPT)
     y = height - 40
     for label, value in RECEIPT_LINES:
-        c.setFont("CFSans-Bold" if not value or label.startswith("Total") else "CFSans", 9)
+        c.setFont(LATIN_BOLD if not value or label.startswith("Total") else LATIN, 9)
         c.drawString(14, y, label)
         c.drawRightString(width - 14, y, value)
         y -= 20
@@ -319,14 +308,14 @@ def render_stamped(path: Path, inv: EnglishInvoice = ENGLISH_INVOICE) -> Path:
     w, h = 170.0, 80.0
 
     def stamp(sc: canvas.Canvas) -> None:
-        _fonts()
+        register_fonts()
         sc.setStrokeGray(0.35)
         sc.setFillGray(0.35)
         sc.setLineWidth(2.5)
         sc.roundRect(5, 5, w - 10, h - 10, 8)
-        sc.setFont("CFSans-Bold", 16)
+        sc.setFont(LATIN_BOLD, 16)
         sc.drawCentredString(w / 2, h - 32, "RECEIVED")
-        sc.setFont("CFSans", 11)
+        sc.setFont(LATIN, 11)
         sc.drawCentredString(w / 2, h - 52, "14 JAN 2026")
         sc.drawCentredString(w / 2, h - 68, "Accounts payable")
 
@@ -345,15 +334,15 @@ def render_partial_text_scan(path: Path, inv: EnglishInvoice = ENGLISH_INVOICE) 
     degrade(render_pages(plain)[0], angle=0.0, seed=4).save(scanned, dpi=(200, 200))
     c = canvas.Canvas(str(path), pagesize=A4)
     c.drawImage(str(scanned), 0, 0, width=A4[0], height=A4[1])
-    _fonts()
+    register_fonts()
     width, height = A4
     text = c.beginText()
     text.setTextRenderMode(3)  # invisible, as OCR text layers are
     for x, y, font, size, line in (
-        (50, height - 60, "CFSans-Bold", 16, inv.supplier),
-        (50, height - 78, "CFSans", 10, "Hafenstraße 12, 20457 Hamburg"),
-        (50, height - 94, "CFSans", 10, f"VAT ID: {inv.supplier_vat}"),
-        (300, height - 94, "CFSans", 10, f"IBAN: {inv.iban}"),
+        (50, height - 60, LATIN_BOLD, 16, inv.supplier),
+        (50, height - 78, LATIN, 10, "Hafenstraße 12, 20457 Hamburg"),
+        (50, height - 94, LATIN, 10, f"VAT ID: {inv.supplier_vat}"),
+        (300, height - 94, LATIN, 10, f"IBAN: {inv.iban}"),
     ):
         text.setFont(font, size)
         text.setTextOrigin(x, y)

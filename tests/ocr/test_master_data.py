@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from closeflow.config import ConfigError, Supplier, Suppliers, load_model
+from closeflow.sample.fonts import LATIN, LATIN_BOLD, register_fonts
 from ocr.extract import extract_file
 from ocr.model import ExtractedInvoice
 from ocr.suppliers import SupplierTemplate, pin_master_data
-from tests.ocr.documents import TODAY, _fonts, pdf_bytes
+from tests.ocr.documents import TODAY, pdf_bytes
 
 IBAN = "GB33BUKB20201555555555"
 OTHER_IBAN = "GB94BARC10201530093459"
@@ -21,10 +22,10 @@ OTHER_IBAN = "GB94BARC10201530093459"
 
 def _quickprint(c, *, iban: str = IBAN, currency: str = "GBP") -> None:  # noqa: ANN001
     """A print shop that calls its invoice number a job ticket, and prints no due date."""
-    _fonts()
-    c.setFont("CFSans-Bold", 16)
+    register_fonts()
+    c.setFont(LATIN_BOLD, 16)
     c.drawString(50, 780, "Quickprint Ltd")
-    c.setFont("CFSans", 10)
+    c.setFont(LATIN, 10)
     c.drawString(50, 762, "12 Fleet Street, London EC4Y 1AA")
     c.drawString(50, 746, f"IBAN: {iban}")
     c.drawString(50, 700, "Bill to: Closeflow Demo GmbH")

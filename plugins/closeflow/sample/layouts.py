@@ -11,28 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from closeflow.sample.checksums import _uscc_check
+from closeflow.sample.fonts import CJK, LATIN, LATIN_BOLD, register_fonts
 
-DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-DEJAVU_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-WQY = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 TODAY = dt.date(2026, 3, 1)  # "now" for the future-date check of 2026 documents
 
 
 def uscc(first17: str) -> str:
     """A unified social credit code with its correct check character."""
     return first17 + _uscc_check(first17)
-
-
-def _fonts() -> None:
-    if "CFSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("CFSans", DEJAVU))
-        pdfmetrics.registerFont(TTFont("CFSans-Bold", DEJAVU_BOLD))
-        pdfmetrics.registerFont(TTFont("CFHei", WQY, subfontIndex=0))
 
 
 @dataclass(frozen=True)
@@ -87,13 +76,13 @@ class ChineseInvoice:
 
 def render_chinese(path: Path, inv: ChineseInvoice = ChineseInvoice()) -> Path:
     """A 增值税发票 in the layout of docs/sample_company.md, on an A4 page."""
-    _fonts()
+    register_fonts()
     c = canvas.Canvas(str(path), pagesize=A4)
     width, height = A4
     y = height - 60
-    c.setFont("CFHei", 18)
+    c.setFont(CJK, 18)
     c.drawCentredString(width / 2, y, inv.title)
-    c.setFont("CFHei", 11)
+    c.setFont(CJK, 11)
     y -= 34
     c.drawString(40, y, f"发票代码: {inv.code}")
     c.drawString(220, y, f"发票号码: {inv.number}")
@@ -131,13 +120,13 @@ def render_chinese(path: Path, inv: ChineseInvoice = ChineseInvoice()) -> Path:
 def _draw_english(c: canvas.Canvas, inv: EnglishInvoice, *, totals: bool = True) -> float:
     """`render_english`'s page on `c`; returns where the totals block starts (its first
     baseline, in points from the bottom)."""
-    _fonts()
+    register_fonts()
     width, height = A4
     y = height - 60
-    c.setFont("CFSans-Bold", 16)
+    c.setFont(LATIN_BOLD, 16)
     c.drawString(50, y, inv.supplier)
     c.drawRightString(width - 50, y, inv.title)
-    c.setFont("CFSans", 10)
+    c.setFont(LATIN, 10)
     y -= 18
     c.drawString(50, y, "Hafenstraße 12, 20457 Hamburg")
     y -= 16
@@ -156,24 +145,31 @@ def _draw_english(c: canvas.Canvas, inv: EnglishInvoice, *, totals: bool = True)
         c.drawString(170, y, value)
         y -= 16
     y -= 20
-    c.setFont("CFSans-Bold", 10)
+    c.setFont(LATIN_BOLD, 10)
     for x, text in ((50, "Description"), (330, "Qty"), (400, "Unit price"), (500, "Amount")):
         c.drawString(x, y, text)
-    c.setFont("CFSans", 10)
-    for description, qty, price, amount in inv.lines:
-        y -= 16
-        c.drawString(50, y, description)
-        c.drawRightString(350, y, qty)
-        c.drawRightString(450, y, price)
-        c.drawRightString(545, y, amount)
+    c.setFont(LATIN, 10)
+    y = draw_item_rows(c, inv.lines, y)
     y -= 30
     if totals:
         _draw_totals(c, inv, 380, y)
     return y
 
 
+def draw_item_rows(c: canvas.Canvas, rows: tuple, y: float) -> float:
+    """Item rows (description, quantity, unit price, amount) under a table header at `y`,
+    one every 16 pt, numbers right-aligned; returns the last row's baseline."""
+    for description, qty, price, amount in rows:
+        y -= 16
+        c.drawString(50, y, description)
+        c.drawRightString(350, y, qty)
+        c.drawRightString(450, y, price)
+        c.drawRightString(545, y, amount)
+    return y
+
+
 def _draw_totals(c: canvas.Canvas, inv: EnglishInvoice, x: float, y: float) -> None:
-    c.setFont("CFSans", 10)
+    c.setFont(LATIN, 10)
     for label, value in (
         ("Subtotal:", inv.subtotal),
         (f"{inv.vat_label}:", inv.vat),

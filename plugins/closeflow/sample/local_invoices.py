@@ -17,6 +17,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from closeflow.sample.fonts import LATIN, LATIN_BOLD, register_fonts
+from closeflow.sample.layouts import draw_item_rows
 
 GERMAN_LABELS = {
     "title": "RECHNUNG",
@@ -162,12 +163,7 @@ def render_local(path: Path, inv: LocalInvoice) -> Path:
     c.drawRightString(450, y, lb["unit_price"])
     c.drawRightString(545, y, lb["amount"])
     c.setFont(LATIN, 10)
-    for description, qty, price, amount in inv.lines:
-        y -= 16
-        c.drawString(50, y, description)
-        c.drawRightString(350, y, qty)
-        c.drawRightString(450, y, price)
-        c.drawRightString(545, y, amount)
+    y = draw_item_rows(c, inv.lines, y)
     y -= 30
     for label, value in (
         (lb["subtotal"], inv.subtotal),
@@ -293,7 +289,7 @@ LOCAL_TRUTH: dict[str, dict[str, object]] = {
         "invoice_date": D(2026, 1, 5),  # "5. Januar 2026"
         "due_date": D(2026, 1, 19),  # "Zahlbar innerhalb von 14 Tagen (netto)"
         "currency": "EUR",
-        "subtotal": Decimal("1240.90"),
+        "subtotal": Decimal("1240.90"),  # "1.240,90 €"
         "tax_amount": Decimal("235.77"),
         "total": Decimal("1476.67"),
         "payment_reference": "RF7120260117",
@@ -301,14 +297,14 @@ LOCAL_TRUTH: dict[str, dict[str, object]] = {
     },
     "fr": {
         "supplier_name": "Atelier Lumière SARL",
-        "supplier_tax_id": "FR40303265045",
+        "supplier_tax_id": "FR40303265045",  # the VAT number, not the SIRET beside it
         "buyer_name": "Closeflow Demo GmbH",
         "buyer_tax_id": "DE272914250",
         "invoice_number": "FA-2026-0042",
-        "invoice_date": D(2026, 1, 5),
-        "due_date": D(2026, 2, 4),
+        "invoice_date": D(2026, 1, 5),  # "5 janvier 2026"
+        "due_date": D(2026, 2, 4),  # "Échéance : 4 février 2026", printed beside the terms
         "currency": "EUR",
-        "subtotal": Decimal("1346.80"),
+        "subtotal": Decimal("1346.80"),  # "1 346,80 €"
         "tax_amount": Decimal("269.36"),
         "total": Decimal("1616.16"),
         "payment_reference": "RF4720260042",
@@ -316,14 +312,14 @@ LOCAL_TRUTH: dict[str, dict[str, object]] = {
     },
     "nl": {
         "supplier_name": "Van Dijk Kantoorartikelen B.V.",
-        "supplier_tax_id": "NL853746192B01",
+        "supplier_tax_id": "NL853746192B01",  # the BTW-nummer, not the KvK
         "buyer_name": "Closeflow Demo GmbH",
         "buyer_tax_id": "DE272914250",
         "invoice_number": "F2026-0315",
-        "invoice_date": D(2026, 1, 5),
+        "invoice_date": D(2026, 1, 5),  # "5 januari 2026"
         "due_date": D(2026, 2, 4),  # "Betaling binnen 30 dagen na factuurdatum"
         "currency": "EUR",
-        "subtotal": Decimal("1196.75"),
+        "subtotal": Decimal("1196.75"),  # "€ 1.196,75"
         "tax_amount": Decimal("251.32"),
         "total": Decimal("1448.07"),
         "payment_reference": "F2026-0315",
@@ -335,10 +331,10 @@ LOCAL_TRUTH: dict[str, dict[str, object]] = {
         "buyer_name": "Closeflow Demo GmbH",
         "buyer_tax_id": "DE272914250",
         "invoice_number": "FV-2026/0042",
-        "invoice_date": D(2026, 1, 5),
-        "due_date": D(2026, 2, 4),
+        "invoice_date": D(2026, 1, 5),  # "5 de enero de 2026"
+        "due_date": D(2026, 2, 4),  # "Fecha de vencimiento: 4 de febrero de 2026"
         "currency": "EUR",
-        "subtotal": Decimal("1033.20"),
+        "subtotal": Decimal("1033.20"),  # "1.033,20 €"
         "tax_amount": Decimal("216.97"),
         "total": Decimal("1250.17"),
         "payment_reference": "FV-2026/0042",
