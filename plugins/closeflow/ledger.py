@@ -387,10 +387,9 @@ class _CorrectedLines:
     actions (cost center, project, tax code) stay. A corrected invoice needs no further
     approval: a person decided it.
 
-    `targets[row]` holds, for invoice `row` of the batch, (line key, occurrence, rule
-    index) per corrected line, or (None, 0, rule index) for an invoice posted as one
-    line. Posting lines are known by description and amount (the engine hands the hook
-    no line numbers); lines equal in both post alike, so the occurrence is enough."""
+    `targets[row]` holds, for invoice `row` of the batch, (line number, rule index) per
+    corrected line, or (None, rule index) for the whole invoice (also an invoice posted
+    as one line, which has no line numbers)."""
 
     def __init__(self, inner, targets: dict[int, list[tuple]], rules: list) -> None:  # noqa: ANN001
         self.inner, self.targets, self._rules = inner, targets, rules
@@ -413,45 +412,15 @@ class _CorrectedLines:
         if self.inner is not None:
             taken = self.inner.apply(taken, lines, invoices, inv_row, n_rules)
         base = n_rules + (len(self.inner.pseudo_rules()) if self.inner is not None else 0)
+        line_no = lines["line_no"].to_numpy(zero_copy_only=False)
         for row, wanted in self.targets.items():
             rows = np.flatnonzero(inv_row == row)
-            if len(rows) == 0:
-                continue
-            idx = pa.array(rows)
-            keys = list(
-                zip(
-                    pc.take(lines["description"], idx).cast(pa.string()).to_pylist(),
-                    [
-                        None if a is None else abs(a)
-                        for a in pc.take(lines["amount"], idx).to_pylist()
-                    ],
-                    strict=True,
-                )
-            )
             taken["approval"][rows] = -1
-            for key, occurrence, rule in wanted:
-                if key is None:
-                    hit = list(rows)
-                else:
-                    same = [r for r, k in zip(rows, keys, strict=True) if k == key]
-                    hit = same[occurrence : occurrence + 1]
-                for r in hit:
-                    taken["account"][r] = base + rule
-                    taken["final"][r] = base + rule
+            for number, rule in wanted:
+                hit = rows if number is None else rows[line_no[rows] == number]
+                taken["account"][hit] = base + rule
+                taken["final"][hit] = base + rule
         return taken
-
-
-def _line_keys(lines: list[dict]) -> dict[int, tuple]:
-    """Per invoice line number: (description, |amount|) and its occurrence among the
-    invoice's lines with the same two."""
-    seen: dict[tuple, int] = {}
-    out = {}
-    for ln in sorted(lines, key=lambda r: r["line_no"]):
-        amount = abs(ln["amount"]) if ln["amount"] is not None else None
-        key = (ln["description"], amount)
-        out[ln["line_no"]] = (key, seen.get(key, 0))
-        seen[key] = seen.get(key, 0) + 1
-    return out
 
 
 def latest_corrections(rt: Runtime, where: str, params: dict) -> dict[str, dict[int, dict]]:
@@ -495,12 +464,8 @@ def post_with_corrections(
     fixed_inv, fixed_ln = invoices.filter(inv_mask), lines.filter(ln_mask)
     pseudo, rule_of = [], {}
     targets: dict[int, list[tuple]] = {}
-    by_invoice: dict[str, list[dict]] = {}
-    for ln in fixed_ln.select(["invoice_id", "line_no", "description", "amount"]).to_pylist():
-        by_invoice.setdefault(ln["invoice_id"], []).append(ln)
     never = Condition(supplier_id=["\x00corrections only"])
     for row, iid in enumerate(fixed_inv["invoice_id"].to_pylist()):
-        keys = _line_keys(by_invoice.get(iid, []))
         for line_no, c in sorted(corrections[iid].items()):
             name = (c["correction_id"], c["to_account"])
             if name not in rule_of:
@@ -512,8 +477,7 @@ def post_with_corrections(
                         then=Then(debit_account=c["to_account"]),
                     )
                 )
-            key, occurrence = keys.get(line_no, (None, 0)) if line_no else (None, 0)
-            targets.setdefault(row, []).append((key, occurrence, rule_of[name]))
+            targets.setdefault(row, []).append((line_no or None, rule_of[name]))
     hook = _CorrectedLines(suggester, targets, pseudo)
     fixed = post_invoices(fixed_inv, fixed_ln, *args, suggester=hook, explain=explain)
     journal = pa.concat_tables(

@@ -1019,6 +1019,7 @@ def _post(
     ).append_column("total", total_doc)
     line_cols = pa.table(
         {
+            "line_no": pl["line_no"],  # null on a line posting a whole invoice
             "description": description,
             "amount": pl["amount"],
             "tax_rate": pl["tax_rate"],
