@@ -36,7 +36,6 @@ import statistics
 import tempfile
 
 import numpy as np
-import pytesseract
 from PIL import Image, ImageFilter, ImageOps
 
 from ocr import tesseract
@@ -252,21 +251,7 @@ def _read_strips(
         listing = os.path.join(tmp, "strips.txt")
         with open(listing, "w", encoding="utf-8") as f:
             f.write("\n".join(names) + "\n")
-        try:
-            with tesseract._single_threaded():
-                data = pytesseract.image_to_data(
-                    listing,
-                    lang=lang,
-                    config=f"--psm {PSM} -c tessedit_do_invert=0",
-                    timeout=timeout,
-                    output_type=pytesseract.Output.DICT,
-                )
-        except RuntimeError as exc:  # how pytesseract reports its timeout
-            if "timeout" in str(exc).lower():
-                raise tesseract.OcrTimeout(timeout) from exc
-            raise tesseract.OcrFailed(str(exc)) from exc
-        except pytesseract.TesseractError as exc:
-            raise tesseract.OcrFailed(exc.message or str(exc)) from exc
+        data = tesseract.image_data(listing, lang, f"--psm {PSM} -c tessedit_do_invert=0", timeout)
     out: list[list[list[Found]]] = [[[] for _ in regions] for _ in VARIANTS]
     for k, text in enumerate(data["text"]):
         text = text.strip()

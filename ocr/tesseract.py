@@ -848,26 +848,32 @@ def _prepare(image: Image.Image, dpi: int | None, steps: frozenset[str]) -> tupl
     return image, dpi
 
 
-def run(image: Image.Image, *, lang: str, dpi: int, timeout: float, page: int = 0) -> list[Word]:
-    """OCR an already prepared image with `lang`; words with confidences 0..1, in pixels
-    of the image as it was before `prepare` resized it."""
-    image.format = HANDOVER  # pytesseract writes this format for tesseract to read
-    config = f"--psm {PSM} --dpi {dpi} -c tessedit_do_invert=0"
+def image_data(source: Image.Image | str, lang: str, config: str, timeout: float) -> dict:
+    """tesseract's words (image_to_data as columns) for an image, or a file listing image
+    files (read one after the other, as pages), on one thread; a run over `timeout`
+    raises OcrTimeout, any other failure OcrFailed."""
     try:
         with _single_threaded():
-            data = pytesseract.image_to_data(
-                image,
+            return pytesseract.image_to_data(
+                source,
                 lang=lang,
                 config=config,
                 timeout=timeout,
                 output_type=pytesseract.Output.DICT,
             )
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # how pytesseract reports its timeout
         if "timeout" in str(exc).lower():
             raise OcrTimeout(timeout) from exc
         raise OcrFailed(str(exc)) from exc
     except pytesseract.TesseractError as exc:
         raise OcrFailed(exc.message or str(exc)) from exc
+
+
+def run(image: Image.Image, *, lang: str, dpi: int, timeout: float, page: int = 0) -> list[Word]:
+    """OCR an already prepared image with `lang`; words with confidences 0..1, in pixels
+    of the image as it was before `prepare` resized it."""
+    image.format = HANDOVER  # pytesseract writes this format for tesseract to read
+    data = image_data(image, lang, f"--psm {PSM} --dpi {dpi} -c tessedit_do_invert=0", timeout)
     back = 1 / image.info.get(SCALE_KEY, 1.0)
     dx, dy = image.info.get(OFFSET_KEY, (0, 0))
     words = []
