@@ -1,7 +1,8 @@
 """Benchmark: OCR and text-layer speed, each against a baseline measured in the same run.
 
-(i)   seconds per scanned page through closeflow (`extract_file` on the image, and
-      `ocr.tesseract.ocr_page` on the loaded image) vs the bare `tesseract` command on the
+(i)   seconds per scanned page through closeflow (`extract_file` on the image as the
+      pipeline calls it, with the company's supplier file; the same without a supplier
+      file; and `ocr.tesseract.ocr_page` on the loaded image) vs the bare `tesseract` command on the
       same image files with the same settings (eng, --psm 3, --dpi of the image,
       -c tessedit_do_invert=0, TSV output, OMP_THREAD_LIMIT=1); the bare command reads the
       original scan file, closeflow's time includes its own loading, preprocessing and
@@ -120,16 +121,25 @@ def digital_pdfs(home: Path) -> list[Path]:
 # ---------------------------------------------------------------------------- (i) OCR
 
 
-STATUS: dict[Path, str] = {}  # what extract_file made of each page
+STATUS: dict[Path, str] = {}  # what extract_file (with the supplier file) made of each page
+SUPPLIERS: list = []  # the generated company's supplier master data, as ingest passes it
 
 
 def closeflow_extract(scan: Scan) -> None:
     from ocr.extract import extract_file
 
-    inv = extract_file(scan.path)
+    inv = extract_file(scan.path, SUPPLIERS)
     if inv.extraction_method != "ocr":
         raise RuntimeError(f"{scan.path} was not OCR'd")
     STATUS[scan.path] = inv.status
+
+
+def closeflow_extract_alone(scan: Scan) -> None:
+    from ocr.extract import extract_file
+
+    inv = extract_file(scan.path)
+    if inv.extraction_method != "ocr":
+        raise RuntimeError(f"{scan.path} was not OCR'd")
 
 
 def closeflow_ocr_page(scan: Scan) -> None:
@@ -192,6 +202,7 @@ def bench_ocr(scans: list[Scan], rounds: int, progress) -> dict:
     methods = {
         "bare tesseract": bare_tesseract,
         "closeflow extract_file": closeflow_extract,
+        "extract_file, no suppliers": closeflow_extract_alone,
         "closeflow ocr_page": closeflow_ocr_page,
     }
     best: dict[str, dict[Path, tuple[float, float]]] = {m: {} for m in methods}
@@ -321,7 +332,8 @@ def _warm(_: int) -> None:
 
 
 def _extract_path(path: str) -> float:
-    """extract_file(path); returns the CPU seconds it took (this worker and tesseract)."""
+    """extract_file(path) without a supplier file; returns the CPU seconds it took (this
+    worker and tesseract)."""
     from ocr.extract import extract_file
 
     c = _cpu()
@@ -386,7 +398,7 @@ def print_report(res: dict) -> None:
         print(f"    closeflow split, CPU s per page: {split}")
     eng = res["ocr"].get("english")
     if eng:
-        for name in ("closeflow extract_file", "closeflow ocr_page"):
+        for name in ("closeflow extract_file", "extract_file, no suppliers", "closeflow ocr_page"):
             r = eng["ratios"][name]
             print(
                 f"  ratio {name} / bare tesseract (english): wall {r['wall']:.2f}"
@@ -436,7 +448,7 @@ def print_report(res: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--days", type=int, default=5, help="generated days (its scans are timed)")
+    ap.add_argument("--days", type=int, default=15, help="generated days (its scans are timed)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=2, help="best of this many runs")
     ap.add_argument("--copies", type=int, default=2, help="each scan this often in (iii)")
@@ -446,6 +458,7 @@ def main() -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from closeflow.config import CompanyConfig
     from closeflow.sample import generate
 
     columns = (
@@ -461,8 +474,9 @@ def main() -> None:
     ):
         home = Path(tmp) / "home"
         generate(home, start=START, seed=args.seed, days=args.days)
+        SUPPLIERS[:] = CompanyConfig(home / "company").suppliers
         scans = scanned_pages(home)
-        task = bar.add_task("(i) OCR", total=len(scans) * 3 * args.rounds)
+        task = bar.add_task("(i) OCR", total=len(scans) * 4 * args.rounds)
         ocr = bench_ocr(scans, args.rounds, lambda: bar.advance(task))
         task = bar.add_task("(ii) text layer", total=None)
         text = bench_text(digital_pdfs(home), max(args.rounds, 5))

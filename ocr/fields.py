@@ -39,6 +39,7 @@ from ocr.normalize import (
     find_dates,
     find_payment_terms,
     fold,
+    iban_is_proven,
     iban_is_valid,
     infer_dayfirst,
     repair_invoice_number,
@@ -733,6 +734,10 @@ def _euro_misreads(text: str) -> tuple[str, list[int]]:
 
 
 REPAIRED_CONFIDENCE = 0.5  # an OCR'd id whose look-alikes were put right without proof
+# An IBAN its country's format and check digits prove (ocr.normalize.iban_is_proven): read
+# right, however unsure tesseract was of a glyph ("DEO8" for "DE08", a check digit read
+# as a letter, is the usual doubt on a scan).
+PROVEN_CONFIDENCE = 0.9
 _DATE_UNITS_RX = re.compile(r"[年月日号]+")  # the units of 2026年01月07日: no value in them
 
 
@@ -801,6 +806,8 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
             value = repair.value
             if not repair.proven:
                 conf = min(conf, REPAIRED_CONFIDENCE)
+        if kind == "iban" and iban_is_proven(value):
+            conf = max(conf, PROVEN_CONFIDENCE)
         return Found(value, conf, hit.label.weight, j, start + a, currency)
     return None
 

@@ -193,6 +193,13 @@ class SupplierTemplate(BaseModel):
 
 
 OCR_SLIP = 2  # characters an OCR misread of a long id may differ by
+MASTER_DATA_CONFIDENCE = 0.9  # an id the supplier master data confirms
+
+
+def _pinned(confidence: dict[str, float]) -> float:
+    """The confidence of an id the master data confirms: that of the supplier match,
+    at most MASTER_DATA_CONFIDENCE."""
+    return min(confidence.get("supplier_id", MASTER_DATA_CONFIDENCE), MASTER_DATA_CONFIDENCE)
 
 
 def pin_master_data(
@@ -200,7 +207,9 @@ def pin_master_data(
 ) -> list[str]:
     """Bring the invoice in line with the supplier master data; the reasons it can't be.
 
-    A value the document does not show is taken from the master data. A value that
+    A value the document does not show is taken from the master data; one read as the
+    master data has it is confirmed by it (its confidence raised to that of the supplier
+    match, at most MASTER_DATA_CONFIDENCE). A value that
     differs from it by an OCR slip (one or two characters of a scanned id) is the master
     value misread, and is corrected. Any other difference is for a person: a changed
     bank account on an invoice is the classic payment-diversion fraud.
@@ -218,11 +227,14 @@ def pin_master_data(
             confidence[name] = confidence.get("supplier_id", 0.9)
             continue
         if compact(read) == compact(known):
+            # read as the master data has it: a misread landing on the known id exactly
+            # is not a risk worth a look, however unsure OCR was of a glyph
+            confidence[name] = max(confidence.get(name, 0.0), _pinned(confidence))
             continue
         slip = Levenshtein.distance(compact(read), compact(known))
         if method != "text" and slip <= OCR_SLIP and len(compact(known)) >= 8:
             setattr(inv, name, compact(known))
-            confidence[name] = min(confidence.get("supplier_id", 0.9), 0.9)
+            confidence[name] = _pinned(confidence)
             continue
         reasons.append(
             f"{label} {read} on the invoice differs from {compact(known)} in the supplier "

@@ -140,3 +140,24 @@ def test_euro_sign_glued_to_an_amount_read_as_e() -> None:
     # never on a text layer, never inside a word
     assert fields((100, "Total:|E1.448,07")).get("total") is None
     assert "total" not in ocr_fields((100, "Total:|CODE1.448,07"))
+
+
+def _iban_found(iban_words: list[tuple[str, float]]):  # noqa: ANN202
+    """The supplier IBAN found on a scanned line 'IBAN: <words>', each word with the
+    confidence tesseract gave it."""
+    words = [Word("IBAN:", 50, 100, 80, 110, conf=0.95, run=(1, 1, 1))]
+    x = 90.0
+    for text, conf in iban_words:
+        words.append(Word(text, x, 100, x + 6 * len(text), 110, conf=conf, run=(1, 1, 1)))
+        x += 6 * len(text) + 3
+    return extract_fields(build_lines(words)).values["supplier_iban"]
+
+
+def test_a_scanned_iban_its_check_digits_prove_is_trusted_however_unsure_the_glyphs() -> None:
+    rest = [("2005", 0.96), ("0550", 0.96), ("3616", 0.96), ("7447", 0.96), ("01", 0.96)]
+    proven = _iban_found([("DEO8", 0.37), *rest])  # the check digits' 0 read as an O
+    assert proven.value == "DE08200505503616744701"
+    assert proven.conf == 0.9
+    misread = _iban_found([("DEO8", 0.37), *rest[:-1], ("07", 0.5)])  # fails mod 97
+    assert misread.value == "DE08200505503616744707"
+    assert misread.conf < 0.6  # still doubtful: review names the IBAN

@@ -182,3 +182,24 @@ def test_a_bad_template_fails_loading_with_the_line(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"suppliers.yml:7: .*invoice_numbr"):
         load_model(path, Suppliers)
+
+
+def test_an_id_read_as_the_master_data_has_it_is_confirmed_by_it() -> None:
+    """A scanned IBAN tesseract was unsure of (a check digit read as a letter) that reads
+    exactly as the master data has it needs no look; one that differs keeps its doubt."""
+    scanned = _invoice(supplier_iban=IBAN, extraction_method="ocr")
+    confidence = {"supplier_id": 0.95, "supplier_iban": 0.37}
+    assert pin_master_data(scanned, QUICKPRINT, confidence, "ocr") == []
+    assert confidence["supplier_iban"] == 0.9  # the supplier match's, at most 0.9
+
+    weak_match = {"supplier_id": 0.7, "supplier_iban": 0.37}
+    pin_master_data(_invoice(supplier_iban=IBAN), QUICKPRINT, weak_match, "ocr")
+    assert weak_match["supplier_iban"] == 0.7
+
+    sure = {"supplier_id": 0.95, "supplier_iban": 0.96}
+    pin_master_data(_invoice(supplier_iban=IBAN), QUICKPRINT, sure, "ocr")
+    assert sure["supplier_iban"] == 0.96  # never lowered
+
+    changed = {"supplier_id": 0.95, "supplier_iban": 0.37}
+    assert len(pin_master_data(_invoice(supplier_iban=OTHER_IBAN), QUICKPRINT, changed, "ocr")) == 1
+    assert changed["supplier_iban"] == 0.37

@@ -10,6 +10,7 @@ import pytest
 from ocr.normalize import (
     find_amounts,
     find_dates,
+    iban_is_proven,
     iban_is_valid,
     infer_dayfirst,
     parse_amount,
@@ -132,6 +133,15 @@ def test_iban_check_digits() -> None:
     assert iban_is_valid("DE30507500940000048567")
     assert not iban_is_valid("DE89 3704 0044 0532 0130 01")
     assert not iban_is_valid("US1234567890")
+
+
+def test_an_iban_is_proven_by_its_country_format_and_check_digits() -> None:
+    assert iban_is_proven("DE89 3704 0044 0532 0130 00")
+    assert iban_is_proven("GB33BUKB20201555555555")
+    assert not iban_is_proven("DE89 3704 0044 0532 0130 01")  # check digits fail
+    # mod 97 passes, but a German IBAN has 22 characters, not 21: text cut short
+    assert iban_is_valid("DE5137040044053201300")
+    assert not iban_is_proven("DE5137040044053201300")
 
 
 @pytest.mark.parametrize(
