@@ -5,9 +5,11 @@
 
 Digital PDF pages are read from their text layer; scanned pages and images go through
 tesseract. Where an OCR'd invoice comes out needing review (a field missing or doubtful),
-the parts of its pages the first pass read badly or not at all are read again
-(ocr.reread), and the second reading is kept if the invoice reads better. Bad input never
-raises: it comes back `quarantined` with the reason, and an invoice that fails a check
+or its item table did not add up, a page the English pass left slightly skewed (under a
+degree, ocr.tesseract.deskew_from) is read again straightened; where it still needs
+review, the parts of its pages the pass read badly or not at all are read again
+(ocr.reread). Each reading is kept if the invoice reads better. Bad input never raises:
+it comes back `quarantined` with the reason, and an invoice that fails a check
 comes back `needs_review` with the reasons.
 """
 
@@ -65,7 +67,12 @@ def _sure(words: list[Word]) -> int:
 
 
 def _ocr(
-    image: Image.Image, dpi: int | None, timeout: float, page: int, lang: str | None
+    image: Image.Image,
+    dpi: int | None,
+    timeout: float,
+    page: int,
+    lang: str | None,
+    min_skew: float | None = None,
 ) -> tuple[list[Word], str, Image.Image]:
     """OCR one page image the right way up: its words (in the turned image's pixels), the
     language used and the image as turned.
@@ -78,16 +85,15 @@ def _ocr(
     if tesseract.lines_run_vertically(image):
         turned = tesseract.orientation(image, dpi, timeout)
         image = tesseract.turn(image, turned)
-    words, used = tesseract.ocr_page(image, dpi=dpi, timeout=timeout, page=page, lang=lang)
+    options = {"dpi": dpi, "timeout": timeout, "page": page, "min_skew": min_skew}
+    words, used = tesseract.ocr_page(image, lang=lang, **options)
     if turned or not tesseract.reads_badly(words):
         return words, used, image
     rotate = tesseract.orientation(image, dpi, timeout)
     if rotate == 0:
         return words, used, image
     again_image = tesseract.turn(image, rotate)
-    again, again_lang = tesseract.ocr_page(
-        again_image, dpi=dpi, timeout=timeout, page=page, lang=lang
-    )
+    again, again_lang = tesseract.ocr_page(again_image, lang=lang, **options)
     if _sure(again) > _sure(words):
         return again, again_lang, again_image
     return words, used, image
@@ -105,6 +111,13 @@ class OcrPart:
     lang: str
     words: list[Word]
     region: tuple[pdf.Region, int] | None = None
+    min_skew: float | None = None  # as read (ocr.tesseract.ocr_page)
+    skew_left: float = 0.0  # what its pass left unstraightened (ocr.tesseract.deskew_from)
+
+    def __post_init__(self) -> None:
+        # asked right after the pass, `prepare` still holds the answer (no second deskew)
+        skew = tesseract.pass_skew(self.lang, self.min_skew)
+        self.skew_left = tesseract.skew_left(self.image, self.dpi, skew)
 
     def placed(self, words: list[Word]) -> list[Word]:
         return words if self.region is None else _placed(words, *self.region)
@@ -126,10 +139,11 @@ def _placed(words: list[Word], region: pdf.Region, k: int) -> list[Word]:
 
 
 def _read_document(
-    file: load.InputFile, dpi: int, timeout: float
+    file: load.InputFile, dpi: int, timeout: float, min_skew: float | None = None
 ) -> tuple[list[Word], list[OcrPart], ExtractionMethod]:
     """The text layer's words, the OCR'd images with their words, and how the document was
-    read. Raises Unreadable / OcrTimeout.
+    read (scans straightened from `min_skew` degrees; None: as their language wants,
+    ocr.tesseract.deskew_from). Raises Unreadable / OcrTimeout.
 
     "mixed": some words came from a text layer and some from OCR (a scanned page in a
     digital PDF, or an image region on a digital page).
@@ -147,14 +161,14 @@ def _read_document(
                 methods.add("text")
             for k, region in enumerate(page.regions):
                 region_words, lang, image = _ocr(
-                    region.image, region.dpi, timeout, page.number, lang
+                    region.image, region.dpi, timeout, page.number, lang, min_skew
                 )
-                parts.append(OcrPart(image, region.dpi, lang, region_words, (region, k)))
+                parts.append(OcrPart(image, region.dpi, lang, region_words, (region, k), min_skew))
                 methods.add("ocr")
     else:
         for n, (image, image_dpi) in enumerate(load.open_images(file.data)):
-            page_words, lang, turned = _ocr(image, image_dpi, timeout, n, lang)
-            parts.append(OcrPart(turned, image_dpi, lang, page_words))
+            page_words, lang, turned = _ocr(image, image_dpi, timeout, n, lang, min_skew)
+            parts.append(OcrPart(turned, image_dpi, lang, page_words, None, min_skew))
             methods.add("ocr")
     if len(methods) > 1:
         return text_words, parts, "mixed"
@@ -175,7 +189,9 @@ def _reread(text_words: list[Word], parts: list[OcrPart], timeout: float) -> lis
     changed = False
     words = list(text_words)
     for part in parts:
-        again = reread.reread_page(part.image, part.dpi, part.words, part.lang, timeout=timeout)
+        again = reread.reread_page(
+            part.image, part.dpi, part.words, part.lang, timeout=timeout, min_skew=part.min_skew
+        )
         changed |= again is not None
         words += part.placed(part.words if again is None else again)
     return words if changed else None
@@ -198,7 +214,8 @@ def _may_read_better(inv: ExtractedInvoice) -> bool:
 
 def _better(new: ExtractedInvoice, old: ExtractedInvoice) -> bool:
     """Whether a second reading of the document is to be kept: it came out extracted where
-    the first did not, or it has fewer review reasons, or as many and more fields read."""
+    the first did not, or it has fewer review reasons, or as many and more fields read, or
+    as many and more line items attached."""
 
     def found(inv: ExtractedInvoice) -> int:
         return sum(getattr(inv, name) is not None for name in HEADER_FIELDS)
@@ -209,7 +226,7 @@ def _better(new: ExtractedInvoice, old: ExtractedInvoice) -> bool:
         return new.status == "extracted"
     if len(new.review_reasons) != len(old.review_reasons):
         return len(new.review_reasons) < len(old.review_reasons)
-    return found(new) > found(old)
+    return (found(new), len(new.line_items)) > (found(old), len(old.line_items))
 
 
 def _document_rate(lines: list[Line], fields: Fields) -> tuple[Decimal, Decimal | None] | None:
@@ -240,6 +257,8 @@ def _attach_items(
             if item.tax_rate is None and rate is not None and rate[1] is None:
                 item.tax_rate = rate[0]
         inv.line_items = items
+    else:
+        inv._items_left_off = bool(items)
     inv.tax_breakdown = tax_breakdown(inv, *(rate or (None, None)))
 
 
@@ -483,7 +502,22 @@ def extract_file(
                 extraction_method=method,
             )
         inv = _build(base, build_lines(words), method, suppliers, min_confidence, today)
-        if inv.status != "needs_review" or not parts or not _may_read_better(inv):
+        if not parts:
+            return inv
+        wanting = inv.status == "needs_review" and _may_read_better(inv)
+        if (wanting or inv._items_left_off) and any(
+            abs(p.skew_left) >= tesseract.DESKEW_MIN_ANGLE for p in parts
+        ):
+            # the English pass left a slight skew (ocr.tesseract.deskew_from) and the
+            # invoice would go to review, or its item table did not add up: read the
+            # document again straightened, as every other pass reads it, and go on with
+            # that reading unless the first was better
+            straight = _read_document(file, dpi, ocr_timeout, tesseract.DESKEW_MIN_ANGLE)
+            words = straight[0] + [w for part in straight[1] for w in part.placed(part.words)]
+            again = _build(base, build_lines(words), method, suppliers, min_confidence, today)
+            if not _better(inv, again):
+                inv, (text_words, parts, _) = again, straight
+        if inv.status != "needs_review" or not _may_read_better(inv):
             return inv
         # A field missing or doubtful on an OCR'd page: a second look at what the first
         # pass read badly or not at all (ocr.reread), kept if the invoice reads better.

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 ExtractionMethod = Literal["text", "ocr", "mixed"]
 DocumentStatus = Literal["extracted", "needs_review", "quarantined", "duplicate"]
@@ -72,6 +72,9 @@ class ExtractedInvoice(BaseModel):
     field_confidence: dict[str, float] = Field(default_factory=dict)
     status: DocumentStatus = "extracted"
     review_reasons: list[str] = Field(default_factory=list)
+    # extraction's own note, not part of the record: an item table was read but left off
+    # because its amounts did not add up (a misread amount), so a better reading may add it
+    _items_left_off: bool = PrivateAttr(default=False)
 
     def to_json(self) -> dict:
         return self.model_dump(mode="json")

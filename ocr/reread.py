@@ -298,16 +298,18 @@ def reread_page(
     lang: str,
     *,
     timeout: float = tesseract.DEFAULT_TIMEOUT,
+    min_skew: float | None = None,
 ) -> list[Word] | None:
     """The page's words with its doubtful cells and unread ink read again; None where
     there was nothing to read again or the second look found nothing better.
 
-    `image`, `dpi` and `lang` are those the words were read from (ocr.tesseract.ocr_page),
-    `words` in that image's pixels. Raises OcrTimeout or OcrFailed as tesseract does.
+    `image`, `dpi`, `lang` and `min_skew` are those the words were read with
+    (ocr.tesseract.ocr_page), `words` in that image's pixels. Raises OcrTimeout or
+    OcrFailed as tesseract does.
     """
     if not words:
         return None
-    prepared, pdpi = tesseract.prepare(image, dpi)
+    prepared, pdpi = tesseract.prepare(image, dpi, min_skew=tesseract.pass_skew(lang, min_skew))
     scale = prepared.info.get(tesseract.SCALE_KEY, 1.0)
     ox, oy = prepared.info.get(tesseract.OFFSET_KEY, (0, 0))
 

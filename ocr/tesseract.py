@@ -140,6 +140,21 @@ inked deskew (~0.02 s). `extract_file` pays ~0.05 s a page more: the second look
 (ocr.reread: two more tesseract calls on a strip of the doubtful parts, ~0.3 s) on the
 one page of six that goes to review.
 
+The English pass straightens a scan only from ENGLISH_DESKEW_MIN_ANGLE (1 degree;
+`deskew_from`): a rotated page costs ~0.03-0.05 s of CPU for the rotation and tesseract
+1-2 % more to read (measured on the same pages rotated nearest, bilinear, bicubic or
+inked: all alike), and Latin print up to a degree reads as well unstraightened, except on
+the pages that then go to review. Measured with bench/ocr_accuracy.py (seeds 7 and 11):
+straightening from a degree everywhere cost the Chinese VAT scans a field (87.5 % pooled)
+and, for English, sent 1 of 11 generated scans skewed 0.5-1 degree (a "0" read "O") and
+1 of 5 real scans (the supplier name) to review. So only the English pass waits for a
+degree, every other pass (chi_sim, deu, ...) straightens from 0.5, and ocr.extract reads
+an English page left skewed again straightened when the invoice would go to review:
+both seeds then read field for field as straightening everything from 0.5 did, at 1.06x
+bare tesseract for `ocr_page` and 1.08x for `extract_file` (was 1.11 and 1.12; English
+scans at 150/200 dpi, the sample company's supplier file). Without a supplier file more
+pages go to review, and those skewed 0.5-1 degree pay a second page pass (1.36x).
+
 Chinese pages still pay the English pass first: OSD's script detection costs as much
 (0.88 s CPU on an English page against 0.75 s for the eng pass) and said "Han" at a
 script confidence of 0.24 on the Chinese scan, and a chi_sim pass on a strip would be
@@ -175,6 +190,7 @@ MIN_CJK_CHARS = 4
 PSM = 3  # automatic page segmentation
 SCALE_KEY = "closeflow.scale"  # Image.info: how much `prepare` enlarged the image
 OFFSET_KEY = "closeflow.offset"  # Image.info: where `prepare` cropped it (input pixels)
+SKEW_KEY = "closeflow.skew"  # Image.info: the skew `prepare` found and left (degrees)
 PREPARE_STEPS = frozenset(
     {"page", "keystone", "paper", "normalise", "camera-dpi", "deskew", "upscale", "downscale",
      "median", "flatten"}
@@ -202,8 +218,10 @@ UPRIGHT_CONF = 0.6
 UPRIGHT_SHARE = 0.5
 OSD_MIN_CONF = 2.0  # tesseract's orientation confidence; upright pages score 5 to 15
 VERTICAL_RATIO = 1.5
-# Deskew (see the module docstring): a skew under DESKEW_MIN_ANGLE is left to tesseract.
+# Deskew (see the module docstring): a skew under DESKEW_MIN_ANGLE is left to tesseract;
+# the `eng` pass leaves it up to ENGLISH_DESKEW_MIN_ANGLE (`deskew_from`).
 DESKEW_MIN_ANGLE = 0.5
+ENGLISH_DESKEW_MIN_ANGLE = 1.0
 # The file format pytesseract hands the image over in: raw 8-bit BMP is read fastest by
 # tesseract (leptonica); its PPM/PGM reader is slow (same pixels, same TSV).
 HANDOVER = "BMP"
@@ -734,19 +752,38 @@ def sheet_width_inches(width: float, height: float) -> float:
     return 11.69 if 1 / aspect >= A4_OR_LETTER else 11.0
 
 
-# The last `prepare` call: (its image, dpi, steps, PHOTO_DPI), and what it returned.
-_last_prepared: tuple[weakref.ref, int | None, frozenset[str], int, Image.Image, int] | None
-_last_prepared = None
+def deskew_from(lang: str) -> float:
+    """The least skew (degrees) a scan is straightened from before a pass in `lang`.
+
+    Latin print reads level enough to tesseract up to about a degree: the `eng` pass, which
+    every page gets first, straightens only from ENGLISH_DESKEW_MIN_ANGLE (bench/
+    ocr_accuracy.py read the English, real and European scans as well, and the rotation it
+    saves costs ~0.03-0.05 s of CPU a page, and tesseract ~0.01 s more on the rotated
+    page). Chinese forms (ruled tables, dense characters) lost fields unless straightened
+    from DESKEW_MIN_ANGLE, so every pass after the first does that."""
+    return ENGLISH_DESKEW_MIN_ANGLE if lang == ENGLISH else DESKEW_MIN_ANGLE
+
+
+# The last `prepare` calls (one per deskew threshold): (its image, dpi, steps, PHOTO_DPI),
+# and what it returned.
+_last_prepared: dict[
+    float, tuple[weakref.ref, int | None, frozenset[str], int, Image.Image, int]
+] = {}
 
 
 def prepare(
-    image: Image.Image, dpi: int | None, steps: frozenset[str] | None = None
+    image: Image.Image,
+    dpi: int | None,
+    steps: frozenset[str] | None = None,
+    min_skew: float = DESKEW_MIN_ANGLE,
 ) -> tuple[Image.Image, int]:
     """Grey, level image ready for tesseract, and its resolution.
 
-    The last page's answer is kept: the second look at a page (ocr.reread) prepares the
-    same image again and gets the same prepared image without paying the deskew twice
-    (~0.04 s). So `image` must not be changed in place after it was prepared.
+    The last page's answer is kept (per `min_skew`): the second look at a page
+    (ocr.reread) prepares the same image again and gets the same prepared image without
+    paying the deskew twice (~0.04 s). So `image` must not be changed in place after it
+    was prepared. A scan is straightened where its skew is `min_skew` degrees or more
+    (`deskew_from`).
 
     The steps (PREPARE_STEPS unless `steps` names others; chosen by bench/ocr_preprocess.py,
     see the module docstring), in this order:
@@ -758,7 +795,7 @@ def prepare(
         resolution is happenstance);
     "camera-dpi": ignore a stated 72 or 96 dpi (a camera's or screenshot's default; the
         size of the image tells more);
-    "deskew": straighten a skew of DESKEW_MIN_ANGLE to 2 degrees (tesseract's layout
+    "deskew": straighten a skew of `min_skew` to 2 degrees (tesseract's layout
         analysis splits and merges the lines of a skewed page); a photo as first measured;
     "upscale": bring pages under 150 dpi to 200 (tesseract wants text ~20 px high);
     "downscale": bring pages over MAX_DPI down to it (no more accurate, only slower);
@@ -768,23 +805,24 @@ def prepare(
         left alone: flattening it cost Chinese scans their dates);
     "otsu" / "sauvola": binarise.
     """
-    global _last_prepared
     steps = PREPARE_STEPS if steps is None else steps
-    last = _last_prepared
+    last = _last_prepared.get(min_skew)
     if last is not None and last[0]() is image and last[1:4] == (dpi, steps, PHOTO_DPI):
         return last[4], last[5]
-    prepared, used = _prepare(image, dpi, steps)
-    _last_prepared = (weakref.ref(image), dpi, steps, PHOTO_DPI, prepared, used)
+    prepared, used = _prepare(image, dpi, steps, min_skew)
+    _last_prepared[min_skew] = (weakref.ref(image), dpi, steps, PHOTO_DPI, prepared, used)
     return prepared, used
 
 
-def _prepare(image: Image.Image, dpi: int | None, steps: frozenset[str]) -> tuple[Image.Image, int]:
+def _prepare(
+    image: Image.Image, dpi: int | None, steps: frozenset[str], min_skew: float
+) -> tuple[Image.Image, int]:
     """`prepare` itself."""
     given = image
     image = image if image.mode == "L" else image.convert("L")
     small = _small(image)  # shared by the checks below while the image is as it came
     width, size = image.width, image.size
-    offset, sheet = (0, 0), None
+    offset, sheet, left = (0, 0), None, 0.0
     if "page" in steps:
         sheet = find_page(image, small)
         if sheet is not None:
@@ -816,8 +854,10 @@ def _prepare(image: Image.Image, dpi: int | None, steps: frozenset[str]) -> tupl
             image = image.rotate(angle, resample=Image.BICUBIC, fillcolor=_paper_grey(image))
     elif "deskew" in steps:  # a scan
         angle = skew_angle(image, small=small)
-        if abs(angle) >= DESKEW_MIN_ANGLE:
+        if abs(angle) >= min_skew:
             image = rotate_inked(image, angle, _paper_grey(image), small)
+        else:
+            left = angle
     if "upscale" in steps and dpi < 150:
         factor = 200 / dpi
         image = image.resize(
@@ -845,6 +885,7 @@ def _prepare(image: Image.Image, dpi: int | None, steps: frozenset[str]) -> tupl
         image = given._new(given.im)
     image.info[SCALE_KEY] = image.width / (width if sheet is None else sheet[2] - sheet[0])
     image.info[OFFSET_KEY] = offset
+    image.info[SKEW_KEY] = left
     return image, dpi
 
 
@@ -926,21 +967,47 @@ def ocr_page(
     timeout: float = DEFAULT_TIMEOUT,
     page: int = 0,
     lang: str | None = None,
+    min_skew: float | None = None,
 ) -> tuple[list[Word], str]:
     """OCR one page image. With `lang` None, choose English, Chinese, German, French,
-    Dutch or Spanish as described above.
+    Dutch or Spanish as described above. Each pass straightens the scan from `min_skew`
+    degrees of skew (None: `deskew_from` its language).
 
     Returns the words and the language used. Raises OcrTimeout or OcrFailed.
     """
-    prepared, dpi = prepare(image, dpi)
     if lang is not None:
-        return run(prepared, lang=lang, dpi=dpi, timeout=timeout, page=page), lang
-    words = run(prepared, lang=ENGLISH, dpi=dpi, timeout=timeout, page=page)
+        return _run_in(image, dpi, lang, timeout, page, min_skew), lang
+    words = _run_in(image, dpi, ENGLISH, timeout, page, min_skew)
     if looks_unread(words):
-        chinese = run(prepared, lang=CHINESE, dpi=dpi, timeout=timeout, page=page)
+        chinese = _run_in(image, dpi, CHINESE, timeout, page, min_skew)
         if cjk_count(chinese) >= MIN_CJK_CHARS:
             return chinese, CHINESE
     european = european_language(words)
     if european is not None:
-        return run(prepared, lang=european, dpi=dpi, timeout=timeout, page=page), european
+        return _run_in(image, dpi, european, timeout, page, min_skew), european
     return words, ENGLISH
+
+
+def _run_in(
+    image: Image.Image,
+    dpi: int | None,
+    lang: str,
+    timeout: float,
+    page: int,
+    min_skew: float | None,
+) -> list[Word]:
+    """`run` on `image` prepared for a pass in `lang`."""
+    prepared, used = prepare(image, dpi, min_skew=pass_skew(lang, min_skew))
+    return run(prepared, lang=lang, dpi=used, timeout=timeout, page=page)
+
+
+def pass_skew(lang: str, min_skew: float | None) -> float:
+    """The least skew a pass in `lang` straightens: `min_skew`, else `deskew_from(lang)`."""
+    return deskew_from(lang) if min_skew is None else min_skew
+
+
+def skew_left(image: Image.Image, dpi: int | None, min_skew: float) -> float:
+    """The skew (degrees) `prepare(image, dpi, min_skew=min_skew)` found and did not
+    straighten: under `min_skew`, 0.0 for a photo or a level page."""
+    prepared, _ = prepare(image, dpi, min_skew=min_skew)
+    return prepared.info.get(SKEW_KEY, 0.0)

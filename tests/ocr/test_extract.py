@@ -24,6 +24,7 @@ from ocr import reread, tesseract
 from ocr.extract import _may_read_better, extract_file, extract_files
 from ocr.fields import extract_fields
 from ocr.layout import build_lines
+from ocr.suppliers import FieldAnchor, SupplierTemplate
 from tests.ocr.documents import (
     TODAY,
     ChineseInvoice,
@@ -303,3 +304,69 @@ def test_no_second_look_at_a_master_data_difference(
         "total read with low confidence (0.41): check it against the document"
     ]
     assert _may_read_better(inv.model_copy(update={"review_reasons": doubtful}))
+
+
+def test_the_english_pass_reads_a_slight_skew_as_it_is_and_other_passes_straighten_it(
+    english_scan: Path,
+) -> None:
+    # english_scan is turned 0.8 degrees: under a degree, Latin print reads level enough
+    # to tesseract, and the rotation would cost ~0.03 s of CPU; Chinese forms need it.
+    image = Image.open(english_scan)
+    dpi = round(image.info["dpi"][0])
+    grey = image.convert("L")
+    as_it_is, _ = tesseract.prepare(grey, dpi, min_skew=tesseract.deskew_from(tesseract.ENGLISH))
+    assert abs(as_it_is.info[tesseract.SKEW_KEY]) == pytest.approx(0.8, abs=0.15)
+    assert as_it_is.tobytes() == grey.tobytes()
+    level, _ = tesseract.prepare(grey, dpi, min_skew=tesseract.deskew_from(tesseract.CHINESE))
+    assert level.info[tesseract.SKEW_KEY] == 0.0
+    assert level.tobytes() != grey.tobytes()
+    assert tesseract.skew_left(grey, dpi, tesseract.DESKEW_MIN_ANGLE) == 0.0
+
+
+def test_a_page_left_skewed_that_goes_to_review_is_read_again_straightened(
+    english_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A supplier template whose number pattern the invoice does not match: a review
+    # reason a better reading could settle, so the page the English pass read 0.8 degrees
+    # skewed is read again straightened before the second look, which reads that one.
+    number = FieldAnchor(label="Invoice number", pattern=r"X\d+")
+    template = SupplierTemplate(anchors=["Nordwind"], fields={"invoice_number": number})
+    supplier = NORDWIND.model_copy(update={"template": template})
+    skews, looks = [], []
+    run, reread_page = tesseract.run, reread.reread_page
+
+    def spied_run(image: Image.Image, **kwargs: object) -> object:
+        skews.append(image.info[tesseract.SKEW_KEY])
+        return run(image, **kwargs)
+
+    def spied_reread(*args: object, **kwargs: object) -> object:
+        looks.append(kwargs["min_skew"])
+        return reread_page(*args, **kwargs)
+
+    monkeypatch.setattr(tesseract, "run", spied_run)
+    monkeypatch.setattr(reread, "reread_page", spied_reread)
+    inv = extract_file(english_scan, [supplier], today=TODAY)
+    assert [abs(s) == pytest.approx(0.8, abs=0.15) for s in skews] == [True, False]
+    assert skews[1] == 0.0
+    assert looks == [tesseract.DESKEW_MIN_ANGLE]
+    assert inv.status == "needs_review"
+    assert inv.review_reasons == [
+        "invoice number NW-2026-0042 does not have the form Nordwind Bürobedarf GmbH uses "
+        r"(X\d+): check it against the document"
+    ]
+
+
+def test_a_level_reading_is_not_read_again(
+    english_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # read well as it is: no second reading, straightened or not
+    calls = []
+    run = tesseract.run
+
+    def counted(image: Image.Image, **kwargs: object) -> object:
+        calls.append(kwargs["lang"])
+        return run(image, **kwargs)
+
+    monkeypatch.setattr(tesseract, "run", counted)
+    assert extract_file(english_scan, [NORDWIND], today=TODAY).status == "extracted"
+    assert calls == [tesseract.ENGLISH]
