@@ -512,7 +512,11 @@ def extract_file(
             # invoice would go to review, or its item table did not add up: read the
             # document again straightened, as every other pass reads it, and go on with
             # that reading unless the first was better
-            straight = _read_document(file, dpi, ocr_timeout, tesseract.DESKEW_MIN_ANGLE)
+            try:
+                straight = _read_document(file, dpi, ocr_timeout, tesseract.DESKEW_MIN_ANGLE)
+            except (tesseract.OcrTimeout, tesseract.OcrFailed) as exc:
+                log.warning("reading %s again straightened failed: %s", path, exc)
+                return inv
             words = straight[0] + [w for part in straight[1] for w in part.placed(part.words)]
             again = _build(base, build_lines(words), method, suppliers, min_confidence, today)
             if not _better(inv, again):

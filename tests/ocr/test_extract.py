@@ -370,3 +370,26 @@ def test_a_level_reading_is_not_read_again(
     monkeypatch.setattr(tesseract, "run", counted)
     assert extract_file(english_scan, [NORDWIND], today=TODAY).status == "extracted"
     assert calls == [tesseract.ENGLISH]
+
+
+def test_a_timeout_reading_again_straightened_keeps_the_first_reading(
+    english_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tesseract that hangs on the second reading (injected: a real hang cannot be made
+    # to happen on one call of two): the invoice keeps its first reading and its reasons
+    # instead of being quarantined.
+    number = FieldAnchor(label="Invoice number", pattern=r"X\d+")
+    template = SupplierTemplate(anchors=["Nordwind"], fields={"invoice_number": number})
+    supplier = NORDWIND.model_copy(update={"template": template})
+    run = tesseract.run
+
+    def hangs_when_straightened(image: Image.Image, **kwargs: object) -> object:
+        if image.info[tesseract.SKEW_KEY] == 0.0:
+            raise tesseract.OcrTimeout(60)
+        return run(image, **kwargs)
+
+    monkeypatch.setattr(tesseract, "run", hangs_when_straightened)
+    inv = extract_file(english_scan, [supplier], today=TODAY)
+    assert inv.status == "needs_review"
+    assert inv.invoice_number == "NW-2026-0042"
+    assert len(inv.review_reasons) == 1 and "does not have the form" in inv.review_reasons[0]
