@@ -848,7 +848,7 @@ def prepare(
     "otsu" / "sauvola": binarise.
     """
     steps = PREPARE_STEPS if steps is None else steps
-    for threshold, last in _last_prepared.items():
+    for threshold, last in tuple(_last_prepared.items()):  # a copy: threads add to it
         if (
             last[0]() is image
             and last[1:4] == (dpi, steps, PHOTO_DPI)

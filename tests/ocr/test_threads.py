@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from closeflow.sample import generate
 from ocr.extract import extract_file
 from tests.conftest import SHARED
+from tests.ocr.documents import scan
 
 
 def test_concurrent_extraction_matches_sequential(tmp_path):
@@ -18,3 +19,18 @@ def test_concurrent_extraction_matches_sequential(tmp_path):
     with ThreadPoolExecutor(max_workers=8) as pool:
         concurrent = [d.to_json() for d in pool.map(extract_file, pdfs * 4)]
     assert concurrent == sequential * 4
+
+
+def test_concurrent_scans_with_and_without_skew_match_sequential(english_pdf, tmp_path):
+    # ocr.tesseract keeps the last prepared page per deskew threshold, shared by every
+    # thread: pages skewed under, between and over the thresholds, read at once, must each
+    # come out as read alone.
+    scans = [
+        scan(english_pdf, tmp_path / f"scan{k}.png", angle=angle, seed=k)
+        for k, angle in enumerate((0.2, 0.7, -0.8, 1.3))
+    ]
+    sequential = [extract_file(f).to_json() for f in scans]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = [d.to_json() for d in pool.map(extract_file, scans * 2)]
+    assert concurrent == sequential * 2
+    assert [d["invoice_number"] for d in sequential] == ["NW-2026-0042"] * 4
