@@ -229,14 +229,14 @@ def _osd_half(image, dpi: int | None, timeout: float) -> int:  # noqa: ANN001
 
 
 def _osd_always(half: bool):  # noqa: ANN202
-    def ocr(image, dpi, timeout, page, lang):  # noqa: ANN001, ANN202
+    def ocr(image, dpi, timeout, page, lang, min_skew=None):  # noqa: ANN001, ANN202
         if half:
             rotate = _osd_half(image, dpi, timeout)
         else:
             rotate = tesseract.orientation(image, dpi, timeout)
-        return tesseract.ocr_page(
-            tesseract.turn(image, rotate), dpi=dpi, timeout=timeout, page=page, lang=lang
-        )
+        turned = tesseract.turn(image, rotate)
+        options = {"dpi": dpi, "timeout": timeout, "page": page, "min_skew": min_skew}
+        return (*tesseract.ocr_page(turned, lang=lang, **options), turned)
 
     return ocr
 
@@ -244,8 +244,11 @@ def _osd_always(half: bool):  # noqa: ANN202
 def bench_orientation(folder: Path, docs: list, only: list[str]) -> None:
     scans = [d for d in docs if d[0] == "scan"]
     strategies = {
-        "no orientation": lambda image, dpi, timeout, page, lang: tesseract.ocr_page(
-            image, dpi=dpi, timeout=timeout, page=page, lang=lang
+        "no orientation": lambda image, dpi, timeout, page, lang, min_skew=None: (
+            *tesseract.ocr_page(
+                image, dpi=dpi, timeout=timeout, page=page, lang=lang, min_skew=min_skew
+            ),
+            image,
         ),
         "OSD always full size": _osd_always(half=False),
         "OSD always half size": _osd_always(half=True),
