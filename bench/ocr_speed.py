@@ -128,21 +128,18 @@ STATUS: dict[Path, str] = {}  # what extract_file (with the supplier file) made 
 SUPPLIERS: list = []  # the generated company's supplier master data, as ingest passes it
 
 
-def closeflow_extract(scan: Scan) -> None:
+def closeflow_extract(scan: Scan, suppliers: list | None = SUPPLIERS) -> None:
     from ocr.extract import extract_file
 
-    inv = extract_file(scan.path, SUPPLIERS)
+    inv = extract_file(scan.path, suppliers)
     if inv.extraction_method != "ocr":
         raise RuntimeError(f"{scan.path} was not OCR'd")
-    STATUS[scan.path] = inv.status
+    if suppliers is SUPPLIERS:  # the run the split's second look follows
+        STATUS[scan.path] = inv.status
 
 
 def closeflow_extract_alone(scan: Scan) -> None:
-    from ocr.extract import extract_file
-
-    inv = extract_file(scan.path)
-    if inv.extraction_method != "ocr":
-        raise RuntimeError(f"{scan.path} was not OCR'd")
+    closeflow_extract(scan, None)
 
 
 def closeflow_ocr_page(scan: Scan) -> None:

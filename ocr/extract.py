@@ -175,12 +175,17 @@ def _read_document(
     return text_words, parts, "text" if "text" in methods else "ocr"
 
 
+def _all_words(text_words: list[Word], parts: list[OcrPart]) -> list[Word]:
+    """The text layer's words and every OCR'd part's, in the page's coordinates."""
+    return text_words + [w for part in parts for w in part.placed(part.words)]
+
+
 def _read_words(
     file: load.InputFile, dpi: int, timeout: float
 ) -> tuple[list[Word], ExtractionMethod]:
     """All words of the document and how they were read (see `_read_document`)."""
     text_words, parts, method = _read_document(file, dpi, timeout)
-    return text_words + [w for part in parts for w in part.placed(part.words)], method
+    return _all_words(text_words, parts), method
 
 
 def _reread(text_words: list[Word], parts: list[OcrPart], timeout: float) -> list[Word] | None:
@@ -195,6 +200,34 @@ def _reread(text_words: list[Word], parts: list[OcrPart], timeout: float) -> lis
         changed |= again is not None
         words += part.placed(part.words if again is None else again)
     return words if changed else None
+
+
+def _straightened(
+    file: load.InputFile,
+    dpi: int,
+    timeout: float,
+    inv: ExtractedInvoice,
+    text_words: list[Word],
+    parts: list[OcrPart],
+    build: Callable[[list[Word]], ExtractedInvoice],
+) -> tuple[ExtractedInvoice, list[Word], list[OcrPart]]:
+    """The reading to go on with: where the English pass left a page slightly skewed
+    (ocr.tesseract.deskew_from) and the invoice would go to review, or its item table did
+    not add up, the document read again straightened, as every other pass reads it,
+    unless the first reading was better (or the second failed); else the first."""
+    wanting = inv.status == "needs_review" and _may_read_better(inv)
+    skewed = any(abs(p.skew_left) >= tesseract.DESKEW_MIN_ANGLE for p in parts)
+    if not skewed or not (wanting or inv._items_left_off):
+        return inv, text_words, parts
+    try:
+        again_text, again_parts, _ = _read_document(file, dpi, timeout, tesseract.DESKEW_MIN_ANGLE)
+    except (tesseract.OcrTimeout, tesseract.OcrFailed) as exc:
+        log.warning("reading %s again straightened failed: %s", file.path, exc)
+        return inv, text_words, parts
+    again = build(_all_words(again_text, again_parts))
+    if _better(inv, again):
+        return inv, text_words, parts
+    return again, again_text, again_parts
 
 
 # A review reason no second look can settle: a tax id or IBAN read (with confidence: one
@@ -494,34 +527,22 @@ def extract_file(
     try:
         load.check_supported(file)
         text_words, parts, method = _read_document(file, dpi, ocr_timeout)
-        words = text_words + [w for part in parts for w in part.placed(part.words)]
+        words = _all_words(text_words, parts)
         if not words:
             return _quarantined(
                 base,
                 "no text could be read (a blank page or a scan too poor to read)",
                 extraction_method=method,
             )
-        inv = _build(base, build_lines(words), method, suppliers, min_confidence, today)
-        if not parts:
-            return inv
-        wanting = inv.status == "needs_review" and _may_read_better(inv)
-        if (wanting or inv._items_left_off) and any(
-            abs(p.skew_left) >= tesseract.DESKEW_MIN_ANGLE for p in parts
-        ):
-            # the English pass left a slight skew (ocr.tesseract.deskew_from) and the
-            # invoice would go to review, or its item table did not add up: read the
-            # document again straightened, as every other pass reads it, and go on with
-            # that reading unless the first was better
-            try:
-                straight = _read_document(file, dpi, ocr_timeout, tesseract.DESKEW_MIN_ANGLE)
-            except (tesseract.OcrTimeout, tesseract.OcrFailed) as exc:
-                log.warning("reading %s again straightened failed: %s", path, exc)
-                return inv
-            words = straight[0] + [w for part in straight[1] for w in part.placed(part.words)]
-            again = _build(base, build_lines(words), method, suppliers, min_confidence, today)
-            if not _better(inv, again):
-                inv, (text_words, parts, _) = again, straight
-        if inv.status != "needs_review" or not _may_read_better(inv):
+
+        def build(words: list[Word]) -> ExtractedInvoice:
+            return _build(base, build_lines(words), method, suppliers, min_confidence, today)
+
+        inv = build(words)
+        inv, text_words, parts = _straightened(
+            file, dpi, ocr_timeout, inv, text_words, parts, build
+        )
+        if inv.status != "needs_review" or not parts or not _may_read_better(inv):
             return inv
         # A field missing or doubtful on an OCR'd page: a second look at what the first
         # pass read badly or not at all (ocr.reread), kept if the invoice reads better.
@@ -532,7 +553,7 @@ def extract_file(
             return inv
         if again is None:
             return inv
-        second = _build(base, build_lines(again), method, suppliers, min_confidence, today)
+        second = build(again)
         return second if _better(second, inv) else inv
     except load.Unreadable as exc:
         return _quarantined(base, exc.reason)

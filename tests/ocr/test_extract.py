@@ -41,6 +41,16 @@ NORDWIND = Supplier(
     iban="DE89370400440532013000",
     aliases=["Nordwind"],
 )
+# Nordwind with a template whose number pattern its invoices do not match: a review reason
+# a better reading could settle
+NORDWIND_X_NUMBERS = NORDWIND.model_copy(
+    update={
+        "template": SupplierTemplate(
+            anchors=["Nordwind"],
+            fields={"invoice_number": FieldAnchor(label="Invoice number", pattern=r"X\d+")},
+        )
+    }
+)
 
 
 def test_digital_english_invoice(english_pdf: Path) -> None:
@@ -329,9 +339,6 @@ def test_a_page_left_skewed_that_goes_to_review_is_read_again_straightened(
     # A supplier template whose number pattern the invoice does not match: a review
     # reason a better reading could settle, so the page the English pass read 0.8 degrees
     # skewed is read again straightened before the second look, which reads that one.
-    number = FieldAnchor(label="Invoice number", pattern=r"X\d+")
-    template = SupplierTemplate(anchors=["Nordwind"], fields={"invoice_number": number})
-    supplier = NORDWIND.model_copy(update={"template": template})
     skews, looks = [], []
     run, reread_page = tesseract.run, reread.reread_page
 
@@ -345,7 +352,7 @@ def test_a_page_left_skewed_that_goes_to_review_is_read_again_straightened(
 
     monkeypatch.setattr(tesseract, "run", spied_run)
     monkeypatch.setattr(reread, "reread_page", spied_reread)
-    inv = extract_file(english_scan, [supplier], today=TODAY)
+    inv = extract_file(english_scan, [NORDWIND_X_NUMBERS], today=TODAY)
     assert [abs(s) == pytest.approx(0.8, abs=0.15) for s in skews] == [True, False]
     assert skews[1] == 0.0
     assert looks == [tesseract.DESKEW_MIN_ANGLE]
@@ -378,9 +385,6 @@ def test_a_timeout_reading_again_straightened_keeps_the_first_reading(
     # A tesseract that hangs on the second reading (injected: a real hang cannot be made
     # to happen on one call of two): the invoice keeps its first reading and its reasons
     # instead of being quarantined.
-    number = FieldAnchor(label="Invoice number", pattern=r"X\d+")
-    template = SupplierTemplate(anchors=["Nordwind"], fields={"invoice_number": number})
-    supplier = NORDWIND.model_copy(update={"template": template})
     run = tesseract.run
 
     def hangs_when_straightened(image: Image.Image, **kwargs: object) -> object:
@@ -389,7 +393,7 @@ def test_a_timeout_reading_again_straightened_keeps_the_first_reading(
         return run(image, **kwargs)
 
     monkeypatch.setattr(tesseract, "run", hangs_when_straightened)
-    inv = extract_file(english_scan, [supplier], today=TODAY)
+    inv = extract_file(english_scan, [NORDWIND_X_NUMBERS], today=TODAY)
     assert inv.status == "needs_review"
     assert inv.invoice_number == "NW-2026-0042"
     assert len(inv.review_reasons) == 1 and "does not have the form" in inv.review_reasons[0]
