@@ -4,9 +4,10 @@ Corpora:
 - the generated sample company (closeflow.sample), split by the truth's `kind`: digital
   PDFs, degraded scans (PNG/JPEG), Chinese VAT invoices as PDF and as scan; extracted with
   the company's supplier file, scored against HOME/truth/documents.jsonl;
-- the five real invoices in ../shared/data/invoices (fields that appear on the page, see
-  that folder's README), and scans of them: every page rendered at 200 dpi and degraded
-  with closeflow.sample.scan (skew, blur, grey levels, noise);
+- the five real invoices of ../shared/data/invoices, as copied into
+  tests/fixtures/shared_data/invoices (fields that appear on the page, see its README),
+  and scans of them: every page rendered at 200 dpi and degraded with
+  closeflow.sample.scan (skew, blur, grey levels, noise);
 - the German, French, Dutch and Spanish invoices of closeflow.sample.local_invoices (their
   own labels, number and date formats), as digital PDFs and as --eu-scans office scans of
   each (closeflow.sample.scan settings as the generator chooses them, PNG and JPEG),
@@ -42,7 +43,8 @@ from pathlib import Path
 os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per process, one process per core
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_INVOICES = ROOT.parent / "shared" / "data" / "invoices"
+# the real invoices of ../shared/data, copied with their licence into the test fixtures
+REAL_INVOICES = ROOT / "tests" / "fixtures" / "shared_data" / "invoices"
 REAL_SCAN_DPI = 200
 START = dt.date(2026, 1, 5)  # a Monday
 DEFAULT_DAYS = 45

@@ -53,7 +53,8 @@ from pathlib import Path
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_INVOICES = ROOT.parent / "shared" / "data" / "invoices"
+# the real invoices of ../shared/data, copied with their licence into the test fixtures
+REAL_INVOICES = ROOT / "tests" / "fixtures" / "shared_data" / "invoices"
 START = dt.date(2026, 1, 5)
 TARGET_OCR_RATIO = 1.10
 TARGET_TEXT_PAGES_PER_S = 100.0

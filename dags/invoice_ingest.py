@@ -1,14 +1,23 @@
 """invoice_ingest: every night, read the invoices received the day before.
 
-scan the inbox for the window -> extract each batch (mapped, so Celery workers share a
+scan (take what the window received: archived and recorded on its first run, read from
+the archive on every re-run) -> extract each batch (mapped, so Celery workers share a
 peak) -> load the window's manifest, invoices and review items in one transaction.
+scan and load write the warehouse: they run in the one-slot warehouse pool.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 
-from closeflow.airflow import default_args, nightly_timetable, runtime, start_date, window_of
+from closeflow.airflow import (
+    WAREHOUSE_POOL,
+    default_args,
+    nightly_timetable,
+    runtime,
+    start_date,
+    window_of,
+)
 
 INVOICES = Asset("closeflow://raw/invoices")
 
@@ -24,7 +33,7 @@ INVOICES = Asset("closeflow://raw/invoices")
     doc_md=__doc__,
 )
 def invoice_ingest():
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def scan(**context) -> list[dict]:
         from closeflow.ingest import make_batches, scan_inbox
 
@@ -38,7 +47,7 @@ def invoice_ingest():
 
         return extract_batch(runtime(), window_of(context), batch["batch_no"], batch["paths"])
 
-    @task(outlets=[INVOICES], trigger_rule="none_failed")
+    @task(outlets=[INVOICES], trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def load(batch_files: list[str], **context) -> dict:
         from closeflow.ingest import load_window
 

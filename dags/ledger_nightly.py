@@ -1,7 +1,9 @@
 """ledger_nightly: every night, turn the day's documents into books and a report.
 
-wait for that night's invoice_ingest -> import bank statements -> post invoices ->
-reconcile bank lines -> dbt build (ledger marts and their tests) -> reconciliation report.
+wait for that night's ingest (in the warehouse's step log, by window) -> import bank
+statements -> post invoices -> reconcile bank lines -> dbt build (ledger marts and their
+tests) -> reconciliation report. Every task after the wait writes the warehouse: they run
+in the one-slot warehouse pool.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 from airflow.sdk import Asset, dag, task
 
 from closeflow.airflow import (
+    WAREHOUSE_POOL,
     default_args,
     nightly_timetable,
     runtime,
     start_date,
-    wait_for_run,
+    wait_for_step,
     window_of,
 )
 
@@ -32,38 +35,37 @@ MARTS = Asset("closeflow://marts/trial_balance")
     doc_md=__doc__,
 )
 def ledger_nightly():
-    wait_for_ingest = wait_for_run("wait_for_ingest", "invoice_ingest", 1, 6)
+    wait_for_ingest = wait_for_step("wait_for_ingest", "ingest", 1, 6)
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def import_bank(**context) -> dict:
         from closeflow.ledger import import_bank
 
         return import_bank(runtime(), window_of(context)).counts
 
-    @task(outlets=[LEDGER])
+    @task(outlets=[LEDGER], pool=WAREHOUSE_POOL)
     def post(**context) -> dict:
         from closeflow.ledger import post
 
         return post(runtime(), window_of(context)).counts
 
-    @task(outlets=[LEDGER])
+    @task(outlets=[LEDGER], pool=WAREHOUSE_POOL)
     def reconcile(**context) -> dict:
         from closeflow.ledger import reconcile_window
 
         return reconcile_window(runtime(), window_of(context)).counts
 
-    @task(outlets=[MARTS])
-    def build_marts() -> dict:
-        from closeflow.dbt import build
+    @task(outlets=[MARTS], pool=WAREHOUSE_POOL)
+    def build_marts(**context) -> dict:
+        from closeflow.pipeline import build_marts
 
-        rt = runtime()
-        return build(rt.warehouse_url, rt.raw_schema, rt.dbt_schema).as_dict()
+        return build_marts(runtime(), window_of(context)).counts
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def report(**context) -> dict:
         from closeflow.report import nightly_report
 
-        return nightly_report(runtime(), window_of(context))
+        return nightly_report(runtime(), window_of(context)).counts
 
     wait_for_ingest >> import_bank() >> post() >> reconcile() >> build_marts() >> report()
 

@@ -1,6 +1,8 @@
 """month_end_close: on the 1st, close the month that just ended.
 
-wait for the month's last ledger_nightly -> compute close metrics -> write the close report.
+wait until every night of the month has finished (in the warehouse's step log) ->
+compute the close metrics and write the close report -> lock the period, so nothing
+writes into it any more (only `closeflow period reopen` opens it again, logged).
 """
 
 from __future__ import annotations
@@ -8,11 +10,12 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from closeflow.airflow import (
+    WAREHOUSE_POOL,
     default_args,
     monthly_timetable,
     runtime,
     start_date,
-    wait_for_run,
+    wait_for_step,
     window_of,
 )
 
@@ -28,16 +31,22 @@ from closeflow.airflow import (
     doc_md=__doc__,
 )
 def month_end_close():
-    wait_for_ledger = wait_for_run("wait_for_last_nightly", "ledger_nightly", 5, 12)
+    wait_for_nights = wait_for_step("wait_for_month_nights", "nights", 5, 12)
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def close_metrics(**context) -> dict:
         from closeflow.close import close_period
 
-        row = close_period(runtime(), window_of(context).key)  # the month: "2026-01"
-        return {k: str(v) for k, v in row.items()}
+        summary = close_period(runtime(), window_of(context))  # the month: "2026-01"
+        return {k: str(v) for k, v in summary.counts.items()}
 
-    wait_for_ledger >> close_metrics()
+    @task(pool=WAREHOUSE_POOL)
+    def lock_period(**context) -> dict:
+        from closeflow.close import lock_period
+
+        return lock_period(runtime(), window_of(context)).counts
+
+    wait_for_nights >> close_metrics() >> lock_period()
 
 
 month_end_close()

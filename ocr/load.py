@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -193,5 +194,10 @@ def open_images(data: bytes) -> Iterator[tuple[Image.Image, int | None]]:
         ) from exc
     except Unreadable:
         raise
+    except UnidentifiedImageError as exc:
+        raise Unreadable("the image is damaged or not an image format closeflow reads") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise Unreadable(f"the image is damaged and cannot be read ({exc})") from exc
+        # PIL's messages can carry an object's repr ("<_io.BytesIO object at 0x…>"),
+        # which differs on every run: keep the words, drop the address
+        detail = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(exc)).strip()
+        raise Unreadable(f"the image is damaged and cannot be read ({detail})") from exc

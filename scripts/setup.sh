@@ -31,6 +31,9 @@ mkdir -p "${AIRFLOW_HOME:?AIRFLOW_HOME must be set (the Makefile sets it)}"
 if [ ! -f "$AIRFLOW_HOME/.migrated" ] || [ uv.lock -nt "$AIRFLOW_HOME/.migrated" ]; then
   echo "setup: migrating Airflow metadata DB at ${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN}"
   .venv/bin/airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { tail -30 "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+  # the one-slot pool every task that writes the warehouse runs in
+  .venv/bin/python -c "from closeflow.airflow import ensure_pool; ensure_pool()" >>"$AIRFLOW_HOME/db-migrate.log" 2>&1 \
+    || { tail -30 "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
   touch "$AIRFLOW_HOME/.migrated"
 fi
 echo "setup: ready (python $(.venv/bin/python -V 2>&1 | cut -d' ' -f2), airflow $(.venv/bin/python -c 'import airflow; print(airflow.__version__)'), $(tesseract --version 2>&1 | head -1))"

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+# The real sample documents the tests read: a verbatim copy, with their licences, of the
+# open-licensed files of ../shared/data (see its README.md), so tests pass without ../shared.
+SHARED = ROOT / "tests" / "fixtures" / "shared_data"
+# ../shared/data itself, for what is not copied (the unlicensed receipts: benchmarks only).
+SHARED_OUTSIDE = ROOT.parent / "shared" / "data"
 PG_ADMIN = os.environ.get("CLOSEFLOW_TEST_PG", "postgresql://root@127.0.0.1:5432/postgres")
 
 # Airflow reads its configuration once, at import: point it at the project before any test
@@ -65,5 +69,6 @@ def pg_module_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    assert SHARED.is_dir(), f"the shared sample data is missing at {SHARED}"
+    """The project's copy of the real sample documents (tests/fixtures/shared_data)."""
+    assert SHARED.is_dir(), f"the sample data copied from ../shared/data is missing at {SHARED}"
     return SHARED

@@ -10,6 +10,7 @@ closeflow post correct --invoice ID --account 6300 [--line 2] --reason TEXT --by
 closeflow reconcile --bank-lines B.parquet --open-items O.parquet --out DIR
 closeflow run --date 2026-01-05 | --period 2026-01      (outside Airflow)
 closeflow airflow nights --from 2026-01-01 --to 2026-01-31   (real DAG runs)
+closeflow period status | lock 2026-01 --by WHO | reopen 2026-01 --by WHO --reason WHY
 closeflow summary --period 2026-01
 """
 
@@ -249,6 +250,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from closeflow import run_lock
     from closeflow.pipeline import run_close, run_night
     from closeflow.runtime import Runtime
 
@@ -259,7 +261,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     first = dt.date.fromisoformat(args.date)
     last = dt.date.fromisoformat(args.to) if args.to else first
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    with _progress() as bar:
+    with (
+        run_lock.hold(rt.warehouse, f"closeflow run --date {first}..{last}", wait=rt.lock_wait),
+        _progress() as bar,
+    ):
         task = bar.add_task("nights", total=len(days))
         for day in days:
             for line in run_night(rt, day):
@@ -268,9 +273,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_period(args: argparse.Namespace) -> int:
+    """Lock, reopen or show the closed periods."""
+    from closeflow.close import lock_period, reopen_period
+    from closeflow.periods import period_locks
+    from closeflow.runtime import Runtime, Window
+
+    rt = Runtime.from_env()
+    if args.what == "status":
+        with rt.warehouse.connected():
+            locks = period_locks(rt)
+        print(f"closed through: {locks.closed_through or 'nothing closed'}")
+        for e in locks.events:
+            extra = f" ({e.reason})" if e.reason else ""
+            print(f"  {e.acted_at:%Y-%m-%d %H:%M} UTC {e.action} {e.period} by {e.acted_by}{extra}")
+        return 0
+    if args.what == "lock":
+        summary = lock_period(rt, Window.month(args.period, rt.tz), by=args.by)
+        print(summary.line())
+        return 0
+    got = reopen_period(rt, args.period, args.by, args.reason)
+    e = got["event"]
+    print(
+        f"period {e.period} reopened by {e.acted_by} at {e.acted_at:%Y-%m-%d %H:%M} UTC: {e.reason}"
+    )
+    print(f"close metrics of {e.period} recomputed; the next close locks it again")
+    return 0
+
+
 def cmd_airflow_nights(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from closeflow import run_lock
     from closeflow.airflow.local_runs import run_nights
     from closeflow.pipeline import night_line
     from closeflow.runtime import Runtime
@@ -295,7 +329,10 @@ def cmd_airflow_nights(args: argparse.Namespace) -> int:
                 bar.console.print(f"{dag_id} {label}: {state}")
             bar.advance(task)
 
-        with _redirect_output(log_path):
+        with (
+            run_lock.hold(rt.warehouse, f"closeflow airflow nights {first}..{last}"),
+            _redirect_output(log_path),
+        ):
             try:
                 run_nights(first, last, rt.tz, close=not args.no_close, on_run=on_run)
             except RuntimeError as exc:
@@ -437,6 +474,19 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--log", help="where Airflow's task logs go (default HOME/logs/)")
     an.set_defaults(func=cmd_airflow_nights)
 
+    pe = sub.add_parser("period", help="the period lock").add_subparsers(dest="what", required=True)
+    pst = pe.add_parser("status", help="what is closed, and every lock and reopen")
+    pst.set_defaults(func=cmd_period)
+    plk = pe.add_parser("lock", help="lock a period (the month-end close does this)")
+    plk.add_argument("period", help="YYYY-MM")
+    plk.add_argument("--by", required=True, help="who locks it: kept in the lock log")
+    plk.set_defaults(func=cmd_period)
+    pro = pe.add_parser("reopen", help="reopen the latest closed period, logged")
+    pro.add_argument("period", help="YYYY-MM")
+    pro.add_argument("--by", required=True, help="who reopens it: kept in the lock log")
+    pro.add_argument("--reason", required=True, help="why: kept in the lock log")
+    pro.set_defaults(func=cmd_period)
+
     sm = sub.add_parser("summary", help="what a period's runs did")
     sm.add_argument("--period", required=True)
     sm.set_defaults(func=cmd_summary)
@@ -449,11 +499,18 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from closeflow.close import CloseNotReady
+    from closeflow.periods import PeriodError
+    from closeflow.run_lock import WarehouseBusy
+
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, PeriodError, CloseNotReady) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

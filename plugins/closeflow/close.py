@@ -1,9 +1,16 @@
-"""Month-end close metrics for one period, and the close report files.
+"""The month-end close of one period: wait for its nights, its metrics, the period lock.
 
-Computed from the warehouse after the month's nightly runs: invoices received, posted and
-touchless; what waits in review; bank lines matched; the unreconciled amount; the trial
-balance check; and days to close (how many days after month end the last posting into
-the period was made). One row per period in raw.close_metrics, replaced on re-run.
+The close runs only when every night of the month has finished (`nights_missing`); it
+computes the close metrics and writes the close report, and `lock_period` then locks the
+period (closeflow.periods) so nothing writes into it any more. A closed period's close
+is left as it is on a re-run; `reopen_period` opens it again, logged, and recomputes
+its metrics.
+
+The metrics are computed from the warehouse after the month's nightly runs: invoices
+received, posted and touchless; what waits in review; bank lines matched; the
+unreconciled amount; the trial balance check; and days to close (how many days after
+month end the last posting into the period was made). One row per period in
+raw.close_metrics, replaced on re-run.
 
 How much of the posting needed no person, and how often that went wrong:
 
@@ -29,15 +36,19 @@ suggestions_held_back lines; null when the history has fewer than two accounts.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
+from closeflow import periods, run_lock
+from closeflow.close_report import write_close_report
 from closeflow.config import ConfigError
+from closeflow.failpoints import failpoint
 from closeflow.money import round_money, round_rate
 from closeflow.report import unreconciled_amount, window_reconciliation
 from closeflow.runtime import Runtime, Window, holds_connection
+from closeflow.steps import StepSummary, warehouse_step
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +122,88 @@ def suggestion_accuracy(rt: Runtime, before_run: str, fraction: float = 0.2) -> 
     return out | got
 
 
+class CloseNotReady(RuntimeError):
+    """The month cannot close yet: nights of it have not run."""
+
+
+def nights_missing(rt: Runtime, period: str) -> list[dt.date]:
+    """The nights of `period` whose nightly work has not finished: every night from the
+    month's first day (or from go-live, company.yml's `go_live`, else the first night
+    closeflow ran, when later) to its last, whose ledger run's last step (the report)
+    has not succeeded (or been left as it was, in a closed period)."""
+    from closeflow.steps import first_night, step_statuses
+
+    window = Window.month(period, rt.tz)
+    go_live = rt.company.company.go_live or first_night(rt)
+    first = max(window.start, go_live) if go_live else window.start
+    last = window.end - dt.timedelta(days=1)
+    done = step_statuses(rt, "report", first, last)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [d for d in days if done.get(d) not in ("success", "skipped")]
+
+
+def _days(days: list[dt.date]) -> str:
+    shown = ", ".join(d.isoformat() for d in days[:5])
+    return shown + (f" and {len(days) - 5} more" if len(days) > 5 else "")
+
+
+@warehouse_step("close")
+def close_period(rt: Runtime, window: Window, computed_at: dt.datetime | None = None) -> dict:
+    """Compute and store the close metrics of the month `window`; write the close report.
+
+    Every night of the month must have finished first (CloseNotReady names those that
+    have not). A closed period is left as it is: its metrics stay what the close wrote."""
+    missing = nights_missing(rt, window.key)
+    if missing:
+        raise CloseNotReady(
+            f"the close of {window.key} waits for {len(missing)} night(s) not finished yet: "
+            f"{_days(missing)}"
+        )
+    return CloseSummary(window.key, close_metrics(rt, window.key, computed_at))
+
+
+@dataclass
+class CloseSummary:
+    period: str
+    row: dict
+
+    @property
+    def counts(self) -> dict:
+        return {k: v for k, v in self.row.items() if k not in ("computed_at", "run_id")}
+
+    def line(self) -> str:
+        return f"close {self.period}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
+
+
+@warehouse_step("lock", respects_lock=False)
+def lock_period(rt: Runtime, window: Window, by: str = "closeflow month_end_close") -> StepSummary:
+    """Lock the month `window` (after its close): nothing writes into it any more."""
+    event, new = periods.lock(rt, window.key, by, window.run_key("close"))
+    what = "locked" if new else "already locked"
+    summary = StepSummary(
+        "lock",
+        window.key,
+        {"period": window.key, what: f"by {event.acted_by} at {event.acted_at:%Y-%m-%d %H:%M} UTC"},
+    )
+    log.info(summary.line())
+    return summary
+
+
+def reopen_period(rt: Runtime, period: str, by: str, reason: str) -> dict:
+    """Reopen `period` (logged with who and why) and recompute its close metrics, which
+    now describe an open period again until the next close locks it."""
+    with (
+        run_lock.hold(rt.warehouse, f"reopen {period}", wait=rt.lock_wait),
+        rt.warehouse.connected(),
+    ):
+        event = periods.reopen(rt, period, by, reason)
+        row = close_metrics(rt, period)
+    log.warning("period %s reopened by %s: %s", period, by, reason)
+    return {"event": event, "metrics": row}
+
+
 @holds_connection
-def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = None) -> dict:
+def close_metrics(rt: Runtime, period: str, computed_at: dt.datetime | None = None) -> dict:
     """Compute and store the close metrics of `period` (YYYY-MM); write the close report."""
     window = Window.month(period, rt.tz)
     raw = rt.warehouse.schema
@@ -197,23 +288,8 @@ def close_period(rt: Runtime, period: str, computed_at: dt.datetime | None = Non
     }
     with wh.transaction() as t:
         t.replace("close_metrics", [row], "period = :p", {"p": period})
-    out = rt.reports / "close" / period
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "close_metrics.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["metric", "value"])
-        w.writerows((k, v) for k, v in row.items() if k not in ("computed_at", "run_id"))
-    rows = "".join(
-        f"<tr><td>{k.replace('_', ' ')}</td><td>{v}</td></tr>"
-        for k, v in row.items()
-        if k not in ("computed_at", "run_id")
-    )
-    (out / "close_metrics.html").write_text(
-        f"<!doctype html><meta charset='utf-8'><title>Close {period}</title>"
-        f"<h1>Month-end close {period}</h1><p>{rt.company.company.name}</p>"
-        f"<table border='1' cellpadding='4'>{rows}</table>",
-        encoding="utf-8",
-    )
+        failpoint(f"close:{period}")
+    write_close_report(rt.reports / "close" / period, rt.company.company.name, period, row)
     log.info(
         "close %s: %d invoices received, %d posted (touchless %s, wrong postings %s), "
         "%d bank lines, match rate %s, %d open in review, trial balance difference %s",

@@ -189,6 +189,9 @@ class Company(Strict):
     functional_currency: str = "EUR"
     timezone: str = "Europe/Berlin"
     first_period: str | None = None  # YYYY-MM
+    # the first night closeflow keeps the books for: a month's close waits for its nights
+    # from then on (default: the first night closeflow ran)
+    go_live: dt.date | None = None
     closed_through: str | None = None  # last closed period, YYYY-MM
     bank_accounts: list[BankAccount] = Field(default_factory=list)
     ap_account: str = "2000"

@@ -1,10 +1,12 @@
-"""Invoice ingestion for one window: scan the inbox, extract, archive, load.
+"""Invoice ingestion for one window: receive, extract, load.
 
-A file belongs to the window in which it was received (its modification time, as the
-mail or scanner integration that dropped it set it). Extraction runs in batches (the
-DAG maps one task per batch); loading writes the window's manifest, invoices, lines,
-taxes per rate and review items in one transaction, replacing what an earlier run of the
-same window wrote. Every file ends in exactly one state, and the counts are checked.
+`scan_inbox` takes what the window received (closeflow.intake: archived by content and
+recorded on the window's first run; every re-run reads the record and the archive, never
+the inbox). Extraction runs in batches (the DAG maps one task per batch) on the archived
+copies. `load_window` writes the window's manifest, invoices, lines, taxes per rate and
+review items in one transaction, replacing only the rows this window's ingest owns
+(`run_id = ingest:<day>`). Every file ends in exactly one state with a reason, and the
+counts are checked: one result per file received, one manifest row per file.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,16 +21,22 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from closeflow.review import review_item
-from closeflow.runtime import (
-    Runtime,
-    Window,
-    files_received,
-    holds_connection,
-    period_of,
-    received_at,
+from closeflow import run_lock
+from closeflow.alerts import quarantined_files
+from closeflow.duplicates import Original, SeenInvoices
+from closeflow.failpoints import failpoint
+from closeflow.intake import INVOICE, Arrival, receive, recorded
+from closeflow.review import plain_reason, review_item
+from closeflow.runtime import Runtime, Window, period_of
+from closeflow.schemas import (
+    INVOICE_LINES,
+    INVOICE_TAXES,
+    INVOICES,
+    QUANTITY,
+    UNIT_PRICE,
+    contract_problems,
 )
-from closeflow.schemas import QUANTITY, UNIT_PRICE
+from closeflow.steps import closed_reason, mark_running, warehouse_step
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +55,17 @@ class IngestSummary:
 
 
 def scan_inbox(rt: Runtime, window: Window) -> list[str]:
-    """The inbox files received in `window`, oldest first (name breaks ties)."""
-    return [str(p) for p in files_received(rt.inbox, window)]
+    """The files the window received, as their archived copies, oldest first: what the
+    extract tasks read. The first run of a window archives and records what its inbox
+    received; every later run reads that record (closeflow.intake). A window of a closed
+    period receives nothing."""
+    with run_lock.hold(rt.warehouse, f"scan {window.key}", wait=rt.lock_wait):
+        with rt.warehouse.connected():
+            if closed_reason(rt, window) is not None:
+                return []
+            mark_running(rt, STEP, window)
+            arrivals = receive(rt, INVOICE, window)
+    return [str(a.archive_path(rt.home)) for a in arrivals if a.refusal is None]
 
 
 def make_batches(paths: list[str], size: int = 25) -> list[list[str]]:
@@ -57,32 +73,28 @@ def make_batches(paths: list[str], size: int = 25) -> list[list[str]]:
 
 
 def extract_batch(rt: Runtime, window: Window, batch_no: int, paths: list[str]) -> str:
-    """Extract one batch of files; write the results as JSON lines; return that file."""
+    """Extract one batch of files; write the results as JSON lines; return that file.
+
+    One file's failure, whatever it is, is that file's result (quarantined, with the
+    reason): it never fails the batch."""
     from ocr.extract import extract_files
 
     results = extract_files(
         paths,
         rt.company.suppliers,
         min_confidence=rt.company.company.ocr_min_confidence,
+        today=window.end,  # "a date in the future" as of the window: a re-run reads the same
     )
     out = rt.staging / STEP / window.key / f"batch-{batch_no:04d}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as fh:
-        for path, doc in zip(paths, results, strict=True):
-            row = doc.to_json() | {"received_at": received_at(Path(path)).isoformat()}
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for doc in results:
+            fh.write(json.dumps(doc.to_json(), ensure_ascii=False) + "\n")
     states = Counter(d.status for d in results)
     log.info(
         "extracted batch %d of %s: %d files %s", batch_no, window.key, len(paths), dict(states)
     )
     return str(out)
-
-
-def _archive(rt: Runtime, src: Path, sha: str) -> None:
-    dest = rt.archive / sha[:2] / (sha + src.suffix.lower())
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest)
 
 
 def _dec(v: str | None) -> Decimal | None:
@@ -123,158 +135,191 @@ def _date(v: str | None) -> dt.date | None:
     return None if v is None else dt.date.fromisoformat(v)
 
 
-def _check_every_file_read(rt: Runtime, window: Window, read: list[str]) -> None:
-    """Files in = files read, one result each: else fail loudly, naming the files."""
-    received = scan_inbox(rt, window)
-    missing = sorted(set(received) - set(read))
-    twice = sorted(f for f, n in Counter(read).items() if n > 1)
-    if missing or twice or len(read) != len(received):
+def _check_every_file_read(window: Window, expected: list[Arrival], docs: list[dict]) -> None:
+    """One result per file received, in order: else fail loudly, naming the files."""
+    want = [str(a.archive_uri) for a in expected]
+    got = [d.get("archive_uri") for d in docs]
+    if want != got:
+        missing = [a.source_uri for a in expected if str(a.archive_uri) not in got]
+        twice = sorted(f for f, n in Counter(got).items() if n > want.count(f))
         raise RuntimeError(
-            f"count check failed for {window.key}: {len(received)} files received, "
-            f"{len(read)} results; not read: {missing[:5]}; read twice: {twice[:5]}"
+            f"count check failed for {window.key}: {len(expected)} files received, "
+            f"{len(docs)} results; not read: {missing[:5]}; read twice: {twice[:5]}"
         )
 
 
-@holds_connection
+_INVOICE_FIELDS = (
+    "supplier_id",
+    "supplier_name",
+    "supplier_tax_id",
+    "buyer_name",
+    "buyer_tax_id",
+    "invoice_number",
+    "currency",
+    "document_type",
+    "payment_reference",
+    "supplier_iban",
+    "extraction_method",
+    "language",
+    "invoice_kind",
+    "invoice_code",
+    "check_code",
+)
+
+
+@dataclass
+class _DocumentRows:
+    invoice: dict
+    lines: list[dict]
+    taxes: list[dict]
+
+    def problems(self) -> list[str]:
+        """What does not fit the table contracts (an amount too large, say)."""
+        found = contract_problems(INVOICES, self.invoice)
+        for line in self.lines:
+            found += [
+                f"line {line['line_no']}: {p}" for p in contract_problems(INVOICE_LINES, line)
+            ]
+        for tax in self.taxes:
+            found += [
+                f"tax at {tax['tax_rate']}: {p}" for p in contract_problems(INVOICE_TAXES, tax)
+            ]
+        return found
+
+
+def _document_rows(d: dict, status: str, run_key: str) -> _DocumentRows:
+    """The invoices, invoice_lines and invoice_taxes rows of one extracted document."""
+    sha = d["file_sha256"]
+    inv_date = _date(d.get("invoice_date"))
+    invoice = {
+        "invoice_id": sha,
+        **{k: d.get(k) for k in _INVOICE_FIELDS},
+        "invoice_date": inv_date,
+        "due_date": _date(d.get("due_date")),
+        "subtotal": _dec(d.get("subtotal")),
+        "tax_amount": _dec(d.get("tax_amount")),
+        "total": _dec(d.get("total")),
+        "field_confidence": json.dumps(d.get("field_confidence") or {}, sort_keys=True),
+        "status": status,
+        "period": period_of(inv_date) if inv_date else None,
+        "run_id": run_key,
+    }
+    lines = [
+        {
+            "invoice_id": sha,
+            "line_no": li["line_no"],
+            "description": li["description"],
+            "quantity": _printed(li.get("quantity"), QUANTITY),
+            "unit_price": _printed(li.get("unit_price"), UNIT_PRICE),
+            "amount": _dec(li["amount"]),
+            "tax_rate": _dec(li.get("tax_rate")),
+            "tax_amount": _dec(li.get("tax_amount")),
+            "unit": li.get("unit"),
+            "spec": li.get("spec"),
+        }
+        for li in d.get("line_items") or []
+    ]
+    return _DocumentRows(invoice, lines, _taxes_per_rate(sha, d.get("tax_breakdown") or []))
+
+
+def _earlier_invoices(rt: Runtime, run_key: str, tz: str) -> SeenInvoices:
+    """The invoices earlier windows took, for duplicate recognition."""
+    raw = rt.warehouse.schema
+    seen = SeenInvoices()
+    rows = rt.warehouse.query(
+        f"SELECT m.file_sha256, m.source_uri, m.received_at, i.supplier_id, i.supplier_name, "
+        f"i.supplier_tax_id, i.supplier_iban, i.invoice_number, i.invoice_code, i.total "
+        f"FROM {raw}.file_manifest m JOIN {raw}.invoices i "
+        f"ON i.invoice_id = m.file_sha256 AND i.run_id = m.run_id "
+        f"WHERE m.kind = 'invoice' AND m.run_id < :run "
+        f"AND m.status IN ('extracted', 'needs_review') ORDER BY m.received_at, m.source_uri",
+        {"run": run_key},
+    ).to_pylist()
+    for r in rows:
+        seen.add(r, Original.of(r["source_uri"], r["received_at"], tz))
+    return seen
+
+
+@warehouse_step(STEP)
 def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSummary:
-    """Write the window's files, invoices and review items; replace an earlier run's."""
+    """Write the window's files, invoices and review items; replace an earlier run's.
+
+    Every file the window received gets one manifest row: what it was read as, or why it
+    was refused, quarantined or taken for a duplicate. A document whose values do not fit
+    the ledger (an amount too large, say) is quarantined with the reason; it never fails
+    the load of the others."""
     docs = []
     for bf in sorted(batch_files):
         with open(bf, encoding="utf-8") as fh:
             docs.extend(json.loads(line) for line in fh if line.strip())
-    docs.sort(key=lambda d: (d["received_at"], d["file"]))
     run_key = window.run_key(STEP)
-    wh = rt.warehouse
-    raw = wh.schema
-
-    # What earlier windows already hold, for duplicate detection.
-    prior = wh.query(
-        f"SELECT m.file_sha256, m.source_uri, m.received_at, i.supplier_id, i.invoice_number, "
-        f"i.invoice_code "
-        f"FROM {raw}.file_manifest m LEFT JOIN {raw}.invoices i ON i.invoice_id = m.file_sha256 "
-        f"WHERE m.run_id <> :run AND m.status IN ('extracted', 'needs_review') "
-        f"AND m.received_at < :start",
-        {"run": run_key, "start": window.start_utc},
-    ).to_pylist()
-    seen_sha = {r["file_sha256"]: r["source_uri"] for r in prior}
-    seen_number = {
-        (r["supplier_id"], r["invoice_number"]): r["source_uri"]
-        for r in prior
-        if r["supplier_id"] and r["invoice_number"]
-    }
-    # 发票代码 + 发票号码 identify a Chinese VAT invoice nationally, whoever the supplier is
-    seen_code = {
-        (r["invoice_code"], r["invoice_number"]): r["source_uri"]
-        for r in prior
-        if r["invoice_code"] and r["invoice_number"]
-    }
+    arrivals = recorded(rt, INVOICE, window)
+    taken = [a for a in arrivals if a.refusal is None]
+    home = str(rt.home)
+    for d in docs:  # the archived copy each result was read from, relative to the home
+        d["archive_uri"] = Path(d["file"]).relative_to(home).as_posix() if d.get("file") else None
+    _check_every_file_read(window, taken, docs)
+    results = iter(docs)
+    seen = _earlier_invoices(rt, run_key, window.tz)
 
     manifest, invoices, lines, taxes, review = [], [], [], [], []
-    for d in docs:
-        sha, src = d["file_sha256"], Path(d["file"])
-        status, reasons = d["status"], list(d["review_reasons"])
-        key = (d.get("supplier_id"), d.get("invoice_number"))
-        code = (d.get("invoice_code"), d.get("invoice_number"))
+    for arrival in arrivals:
+        d = {"status": "quarantined", "review_reasons": [arrival.refusal]}
+        if arrival.refusal is None:
+            d = next(results)
+            d["file_sha256"] = arrival.file_sha256  # the archived bytes: the same by construction
+        status, reasons = d["status"], [plain_reason(r) for r in d["review_reasons"]]
+        rows = None
         if status in ("extracted", "needs_review"):
-            if sha in seen_sha:
-                status, reasons = "duplicate", [f"same file content as {seen_sha[sha]}"]
-            elif all(code) and code in seen_code:
-                status = "duplicate"
-                reasons = [
-                    f"VAT invoice 发票代码 {code[0]} 发票号码 {code[1]} already arrived as "
-                    f"{seen_code[code]}"
-                ]
-            elif all(key) and key in seen_number:
-                status = "duplicate"
-                reasons = [
-                    f"invoice {key[1]} of this supplier already arrived as {seen_number[key]}"
-                ]
-        if src.exists():
-            _archive(rt, src, sha)
+            why = seen.original_of(d)
+            if why:
+                status, reasons = "duplicate", [why]
+            else:
+                rows = _document_rows(d, status, run_key)
+                problems = rows.problems()
+                if problems:
+                    status, rows = "quarantined", None
+                    reasons = [
+                        "the document's values do not fit the ledger: " + "; ".join(problems)
+                    ]
         manifest.append(
             {
-                "file_sha256": sha,
-                "source_uri": str(src),
-                "received_at": d["received_at"],
-                "size_bytes": d["size_bytes"],
-                "media_type": d["media_type"],
+                "file_sha256": arrival.file_sha256,
+                "source_uri": arrival.source_uri,
+                "received_at": arrival.received_at,
+                "size_bytes": arrival.size_bytes,
+                "media_type": d.get("media_type"),
                 "status": status,
                 "reason": "; ".join(reasons) or None,
                 "run_id": run_key,
+                "kind": INVOICE,
             }
         )
         if status in ("quarantined", "needs_review"):
             review.append(
-                review_item("file", sha, "; ".join(reasons), run_key, file=str(src), status=status)
+                review_item(
+                    "file",
+                    arrival.file_sha256,
+                    "; ".join(reasons),
+                    run_key,
+                    file=arrival.source_uri,
+                    status=status,
+                )
             )
-        if status not in ("extracted", "needs_review"):
+        if rows is None:
             continue
-        seen_sha[sha] = str(src)
-        if all(key):
-            seen_number[key] = str(src)
-        if all(code):
-            seen_code[code] = str(src)
-        inv_date = _date(d.get("invoice_date"))
-        invoices.append(
-            {
-                "invoice_id": sha,
-                **{
-                    k: d.get(k)
-                    for k in (
-                        "supplier_id",
-                        "supplier_name",
-                        "supplier_tax_id",
-                        "buyer_name",
-                        "buyer_tax_id",
-                        "invoice_number",
-                        "currency",
-                        "document_type",
-                        "payment_reference",
-                        "supplier_iban",
-                        "extraction_method",
-                        "language",
-                        "invoice_kind",
-                        "invoice_code",
-                        "check_code",
-                    )
-                },
-                "invoice_date": inv_date,
-                "due_date": _date(d.get("due_date")),
-                "subtotal": _dec(d.get("subtotal")),
-                "tax_amount": _dec(d.get("tax_amount")),
-                "total": _dec(d.get("total")),
-                "field_confidence": json.dumps(d.get("field_confidence") or {}, sort_keys=True),
-                "status": status,
-                "period": period_of(inv_date) if inv_date else None,
-            }
-        )
-        for li in d.get("line_items") or []:
-            lines.append(
-                {
-                    "invoice_id": sha,
-                    "line_no": li["line_no"],
-                    "description": li["description"],
-                    "quantity": _printed(li.get("quantity"), QUANTITY),
-                    "unit_price": _printed(li.get("unit_price"), UNIT_PRICE),
-                    "amount": _dec(li["amount"]),
-                    "tax_rate": _dec(li.get("tax_rate")),
-                    "tax_amount": _dec(li.get("tax_amount")),
-                    "unit": li.get("unit"),
-                    "spec": li.get("spec"),
-                }
-            )
-        taxes.extend(_taxes_per_rate(sha, d.get("tax_breakdown") or []))
-    for m in manifest:
-        m["received_at"] = dt.datetime.fromisoformat(m["received_at"])
+        seen.add(d, Original.of(arrival.source_uri, arrival.received_at, window.tz))
+        invoices.append(rows.invoice)
+        lines.extend(rows.lines)
+        taxes.extend(rows.taxes)
 
     counts = Counter(m["status"] for m in manifest)
-    _check_every_file_read(rt, window, [d["file"] for d in docs])
-
-    with wh.transaction() as t:
-        mine = f"invoice_id IN (SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :run)"
+    with rt.warehouse.transaction() as t:
+        raw = t.schema
+        mine = f"invoice_id IN (SELECT invoice_id FROM {raw}.invoices WHERE run_id = :run)"
         t.execute(f"DELETE FROM {raw}.invoice_lines WHERE {mine}", {"run": run_key})
         t.execute(f"DELETE FROM {raw}.invoice_taxes WHERE {mine}", {"run": run_key})
-        t.execute(f"DELETE FROM {raw}.invoices WHERE {mine}", {"run": run_key})
+        t.execute(f"DELETE FROM {raw}.invoices WHERE run_id = :run", {"run": run_key})
         t.replace("file_manifest", manifest, "run_id = :run", {"run": run_key})
         t.insert("invoices", invoices)
         t.insert("invoice_lines", lines)
@@ -288,11 +333,14 @@ def load_window(rt: Runtime, window: Window, batch_files: list[str]) -> IngestSu
             .column(0)[0]
             .as_py()
         )
-    if check != len(docs):
-        raise RuntimeError(
-            f"count check failed for {window.key}: {len(docs)} files in, {check} in manifest"
-        )
-    summary = IngestSummary(window.key, len(docs), dict(counts))
+        if check != len(arrivals):
+            raise RuntimeError(
+                f"count check failed for {window.key}: {len(arrivals)} files in, "
+                f"{check} in manifest"
+            )
+        failpoint(f"ingest:{window.key}")
+    quarantined_files(rt.home, run_key, manifest)
+    summary = IngestSummary(window.key, len(arrivals), dict(counts))
     log.info(summary.line())
     return summary
 

@@ -12,87 +12,142 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass, field
+import mimetypes
+from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from closeflow import run_lock
+from closeflow.alerts import quarantined_files
+from closeflow.duplicates import Original
+from closeflow.failpoints import failpoint
+from closeflow.intake import BANK_STATEMENT, receive
 from closeflow.money import round_money, round_rate
+from closeflow.periods import PeriodLocks, period_locks
 from closeflow.posting import load_rules, post_invoices
 from closeflow.posting.engine import PostingResult, entry_id_for
 from closeflow.posting.rules import Condition, Rule, Then
-from closeflow.review import review_item
-from closeflow.runtime import Runtime, Window, files_received, holds_connection, period_of
+from closeflow.review import plain_reason, review_item
+from closeflow.runtime import Runtime, Window, period_of
 from closeflow.schemas import JOURNAL_LINES, OPEN_ITEMS
+from closeflow.steps import StepSummary, warehouse_step
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class StepSummary:
-    step: str
-    window: str
-    counts: dict[str, int | str] = field(default_factory=dict)
-
-    def line(self) -> str:
-        return f"{self.step} {self.window}: " + ", ".join(
-            f"{k} {v}" for k, v in self.counts.items()
-        )
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@holds_connection
+@warehouse_step("bank")
 def import_bank(rt: Runtime, window: Window) -> StepSummary:
-    """Parse the statements received in the window; bad ones go to review, named."""
+    """Import the statements the window received; every file gets a manifest row.
+
+    The files come from closeflow.intake (archived and recorded on the window's first
+    run; a re-run reads the archive, never the bank inbox). A file ends `extracted` (its
+    statements imported), `duplicate` (the same bytes, or statements already imported
+    from an earlier file) or `quarantined` (refused or unreadable: named with its line in
+    the review queue, and the night goes on). Only the rows this window's import owns
+    (`run_id = bank:<day>`) are replaced."""
     from closeflow.bank import StatementError, parse_statements
 
     run_key = window.run_key("bank")
-    files = files_received(rt.bank_inbox, window)
-    statements, lines, review = [], [], []
+    arrivals = receive(rt, BANK_STATEMENT, window)
     accounts = rt.company.company.bank_accounts
-    for path in files:
-        # Exports without an account column name the account in the file name.
-        named = next((a for a in accounts if a.account_id.replace(" ", "") in path.name), None)
-        try:
-            for parsed in parse_statements(
-                path,
-                account_id=named.account_id if named else None,
-                currency=named.currency if named else None,
-            ):
-                statements.append(parsed.statement)
-                lines.extend(parsed.lines)
-        except StatementError as exc:
-            log.warning("statement rejected: %s", exc)
+    raw = rt.warehouse.schema
+    earlier = {
+        r["statement_id"]: r
+        for r in rt.warehouse.query(
+            f"SELECT s.statement_id, s.file_sha256, m.source_uri, m.received_at "
+            f"FROM {raw}.bank_statements s JOIN {raw}.file_manifest m "
+            f"ON m.file_sha256 = s.file_sha256 AND m.run_id = s.run_id "
+            f"WHERE s.run_id < :r AND m.kind = 'bank_statement'",
+            {"r": run_key},
+        ).to_pylist()
+    }
+    seen_files = {r["file_sha256"]: r for r in earlier.values()}
+    statements, lines, review, manifest = [], [], [], []
+    for arrival in arrivals:
+        status, reason = "extracted", None
+        if arrival.refusal is not None:
+            status, reason = "quarantined", arrival.refusal
+        elif arrival.file_sha256 in seen_files:
+            first = seen_files[arrival.file_sha256]
+            status = "duplicate"
+            original = Original.of(first["source_uri"], first["received_at"], window.tz)
+            reason = f"same file content as {original}"
+        else:
+            # Exports without an account column name the account in the file name.
+            named = next(
+                (a for a in accounts if a.account_id.replace(" ", "") in arrival.name), None
+            )
+            try:
+                parsed = parse_statements(
+                    arrival.archive_path(rt.home),
+                    account_id=named.account_id if named else None,
+                    currency=named.currency if named else None,
+                )
+            except StatementError as exc:
+                where = f"{arrival.name}:{exc.line}" if exc.line else arrival.name
+                status, reason = "quarantined", f"{where}: {plain_reason(exc.problem)}"
+                parsed = []
+            fresh = [p for p in parsed if p.statement["statement_id"] not in earlier]
+            if parsed and not fresh:
+                first = earlier[parsed[0].statement["statement_id"]]
+                status = "duplicate"
+                original = Original.of(first["source_uri"], first["received_at"], window.tz)
+                reason = f"its statements were already imported from {original}"
+            for p in fresh:
+                statements.append(p.statement | {"run_id": run_key})
+                lines.extend(line | {"run_id": run_key} for line in p.lines)
+                earlier[p.statement["statement_id"]] = {
+                    "statement_id": p.statement["statement_id"],
+                    "file_sha256": arrival.file_sha256,
+                    "source_uri": arrival.source_uri,
+                    "received_at": arrival.received_at,
+                }
+            seen_files[arrival.file_sha256] = {
+                "source_uri": arrival.source_uri,
+                "received_at": arrival.received_at,
+            }
+        if status == "quarantined":
+            log.warning("statement rejected: %s", reason)
             review.append(
-                review_item("statement", _sha256(path), str(exc), run_key, file=str(path))
+                review_item(
+                    "statement", arrival.file_sha256, reason, run_key, file=arrival.source_uri
+                )
             )
+        manifest.append(
+            {
+                "file_sha256": arrival.file_sha256,
+                "source_uri": arrival.source_uri,
+                "received_at": arrival.received_at,
+                "size_bytes": arrival.size_bytes,
+                "media_type": mimetypes.guess_type(arrival.name)[0],
+                "status": status,
+                "reason": reason,
+                "run_id": run_key,
+                "kind": BANK_STATEMENT,
+            }
+        )
     with rt.warehouse.transaction() as t:
-        raw = t.schema
-        for st in statements:
-            t.execute(
-                f"DELETE FROM {raw}.bank_lines WHERE statement_id = :s", {"s": st["statement_id"]}
-            )
-            t.execute(
-                f"DELETE FROM {raw}.bank_statements WHERE statement_id = :s",
-                {"s": st["statement_id"]},
-            )
+        t.execute(f"DELETE FROM {raw}.bank_lines WHERE run_id = :r", {"r": run_key})
+        t.execute(f"DELETE FROM {raw}.bank_statements WHERE run_id = :r", {"r": run_key})
         t.insert("bank_statements", statements)
         t.insert("bank_lines", lines)
+        t.replace("file_manifest", manifest, "run_id = :r", {"r": run_key})
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
+        failpoint(f"bank:{window.key}")
+    quarantined_files(rt.home, run_key, manifest)
+    counts = Counter(m["status"] for m in manifest)
     summary = StepSummary(
         "bank",
         window.key,
         {
-            "files read": len(files),
+            "files read": len(arrivals),
             "statements": len(statements),
             "lines": len(lines),
-            "rejected": len(review),
+            "rejected": counts.get("quarantined", 0),
+            "duplicates": counts.get("duplicate", 0),
         },
     )
     log.info(summary.line())
@@ -111,18 +166,18 @@ def sync_accounts(rt: Runtime) -> int:
 def _night_batch(
     rt: Runtime, window: Window, invoice_id: str | None = None
 ) -> tuple[pa.Table, pa.Table]:
-    """The extracted invoices the window's ingest run read, and their lines (with
+    """The extracted invoices the window's ingest run took, and their lines (with
     `invoice_id`, only that invoice)."""
     raw = rt.warehouse.schema
-    mine = f"SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :ingest"
     params = {"ingest": window.run_key("ingest"), "inv": invoice_id}
     one = " AND i.invoice_id = :inv" if invoice_id else ""
     invoices = rt.warehouse.query(
         f"SELECT i.*, m.source_uri FROM {raw}.invoices i JOIN {raw}.file_manifest m "
-        f"ON m.file_sha256 = i.invoice_id AND m.run_id = :ingest AND m.status = i.status "
-        f"WHERE i.status = 'extracted'{one}",
+        f"ON m.file_sha256 = i.invoice_id AND m.run_id = i.run_id AND m.status = i.status "
+        f"WHERE i.run_id = :ingest AND i.status = 'extracted'{one}",
         params,
     )
+    mine = f"SELECT invoice_id FROM {raw}.invoices WHERE run_id = :ingest"
     where = f"invoice_id IN ({mine})" + (" AND invoice_id = :inv" if invoice_id else "")
     return invoices, rt.warehouse.read_table("invoice_lines", where, params)
 
@@ -137,7 +192,7 @@ def _suggester(rt: Runtime, rules, run_key: str):  # noqa: ANN001, ANN202
     return Suggester.train(history, rules.suggestions.auto_post_above)
 
 
-@holds_connection
+@warehouse_step("post")
 def post(rt: Runtime, window: Window) -> StepSummary:
     """Post the invoices ingested in the window with the company's rules (and the
     corrections a controller made to their entries since)."""
@@ -150,13 +205,17 @@ def post(rt: Runtime, window: Window) -> StepSummary:
     suggester = _suggester(rt, rules, run_key)
     corrections = latest_corrections(
         rt,
-        f"invoice_id IN (SELECT file_sha256 FROM {raw}.file_manifest WHERE run_id = :ingest)",
+        f"invoice_id IN (SELECT invoice_id FROM {raw}.invoices WHERE run_id = :ingest)",
         {"ingest": window.run_key("ingest")},
     )
-    result = post_with_corrections(rt, rules, invoices, lines, run_key, suggester, corrections)
+    locks = period_locks(rt)
+    result = post_with_corrections(
+        rt, rules, invoices, lines, run_key, suggester, corrections, locks=locks
+    )
     with rt.warehouse.transaction() as t:
         t.replace("journal_lines", result.journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", result.review, "created_run_id = :r", {"r": run_key})
+        failpoint(f"post:{window.key}")
     summary = StepSummary(
         "post",
         window.key,
@@ -219,7 +278,7 @@ def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
     return out
 
 
-@holds_connection
+@warehouse_step("reconcile")
 def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     """Match the window's bank lines to open items; post clearing and fee entries."""
     from closeflow.reconcile import reconcile
@@ -247,6 +306,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         ).to_pylist()
     }
     posted_txn = {r["item_id"]: r["amount_open"] for r in items.to_pylist()}
+    locks = period_locks(rt)
     journal: list[dict] = []
     review = result.review_table().to_pylist()
 
@@ -261,6 +321,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         supplier: str | None = None,
     ) -> None:
         eid = entry_id_for(source_type, source_id)
+        day, moved = locks.place(day)  # never into a closed period
+        desc = f"{desc} ({moved})" if moved else desc
         for n, (account, amount, amount_txn) in enumerate(legs, start=1):
             journal.append(
                 {
@@ -283,7 +345,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
                     "run_id": run_key,
                 }
             )
-        assert sum(j["amount"] for j in journal if j["entry_id"] == eid) == 0, eid
+        if sum(j["amount"] for j in journal if j["entry_id"] == eid) != 0:
+            raise ValueError(f"entry {eid} ({desc}) does not balance")  # a bug: never booked
 
     for m in result.matches.to_pylist():
         line, item = lines_by_id[m["bank_line_id"]], items_by_id[m["item_id"]]
@@ -351,6 +414,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         t.replace("matches", result.matches, "run_id = :r", {"r": run_key})
         t.replace("journal_lines", journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
+        failpoint(f"reconcile:{window.key}")
     summary = StepSummary(
         "reconcile",
         window.key,
@@ -443,11 +507,14 @@ def post_with_corrections(
     suggester,  # noqa: ANN001
     corrections: dict[str, dict[int, dict]],
     explain: bool = False,
+    locks: PeriodLocks | None = None,
 ):  # noqa: ANN201
     """Post a batch as the night does, the corrected invoices with their corrections:
-    the same entries whenever it runs."""
+    the same entries whenever it runs. Invoices dated in a closed period post to the
+    first open one (`locks`, default: the warehouse's)."""
     cfg = rt.company
-    args = (rules, cfg.fx, cfg.company.functional_currency, run_key, cfg.company.closed_through)
+    locks = locks or period_locks(rt)
+    args = (rules, cfg.fx, cfg.company.functional_currency, run_key, locks.closed_through)
     ids = [i for i in invoices["invoice_id"].to_pylist() if i in corrections]
     if not ids:
         return post_invoices(invoices, lines, *args, suggester=suggester, explain=explain)
@@ -524,7 +591,6 @@ def _legs(rows: list[dict]) -> list[tuple]:
     return [(r["line_no"], r["account"], r["amount"], r["rule_id"]) for r in rows]
 
 
-@holds_connection
 def correct_posting(
     rt: Runtime,
     invoice: str,
@@ -541,6 +607,22 @@ def correct_posting(
     posting, with the correction: the same entry id, replacing the old lines in one
     transaction, balanced, FX and tax as before. Re-running that night keeps the
     correction; correcting a line to the account it is on changes nothing."""
+    with (
+        run_lock.hold(rt.warehouse, f"post correct {invoice}", wait=rt.lock_wait),
+        rt.warehouse.connected(),
+    ):
+        return _correct_posting(rt, invoice, account, reason, by, line_no, at)
+
+
+def _correct_posting(
+    rt: Runtime,
+    invoice: str,
+    account: str,
+    reason: str,
+    by: str,
+    line_no: int | None,
+    at: dt.datetime | None,
+) -> dict:
     cfg = rt.company
     wh = rt.warehouse
     raw = wh.schema
@@ -563,11 +645,10 @@ def correct_posting(
             f"invoice {iid[:12]} has no posted entry: it waits in the review queue"
         )
     run_key, entry_id, period = runs[-1]["run_id"], runs[-1]["entry_id"], runs[-1]["period"]
-    closed = cfg.company.closed_through
-    if closed and period <= closed:
+    locks = period_locks(rt)
+    if locks.is_closed(period):
         raise CorrectionError(
-            f"period {period} is closed (closed_through {closed}): post an adjustment "
-            "entry in the open period instead"
+            f"{locks.why_closed(period)}: post an adjustment entry in the open period instead"
         )
     try:
         window = Window.day(dt.date.fromisoformat(run_key.split(":", 1)[1]), rt.tz)

@@ -7,31 +7,49 @@ for a user at the command line, and reads back a period's summary.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
-from closeflow.close import close_period
+from closeflow import run_lock
+from closeflow.close import close_period, lock_period
+from closeflow.failpoints import failpoint
 from closeflow.ingest import ingest_window
 from closeflow.ledger import import_bank, post, reconcile_window
 from closeflow.report import nightly_report
 from closeflow.runtime import Runtime, Window, holds_connection
+from closeflow.steps import StepSummary, warehouse_step
 
 
-def run_night(rt: Runtime, day: dt.date, build_marts: bool = True) -> list[str]:
-    """Ingest, bank import, posting, reconciliation, dbt and report for one day."""
+@warehouse_step("marts", respects_lock=False)
+def build_marts(rt: Runtime, window: Window) -> StepSummary:
+    """dbt build of the ledger marts and the tests that prove the books, after the night."""
+    from closeflow.dbt import build
+
+    res = build(rt.warehouse_url, rt.raw_schema, rt.dbt_schema)
+    failpoint(f"marts:{window.key}")
+    return StepSummary("dbt", window.key, res.as_dict())
+
+
+def run_night(rt: Runtime, day: dt.date, build_marts_too: bool = True) -> list[str]:
+    """Ingest, bank import, posting, reconciliation, dbt and report for one day, holding
+    the warehouse's run lock throughout (no other run interleaves its steps)."""
     window = Window.day(day, rt.tz)
-    lines = [ingest_window(rt, window).line()]
-    lines += [step(rt, window).line() for step in (import_bank, post, reconcile_window)]
-    if build_marts:
-        from closeflow.dbt import build
-
-        res = build(rt.warehouse_url, rt.raw_schema, rt.dbt_schema)
-        lines.append(f"dbt {window.key}: {res}")
-    lines.append(f"report {window.key}: {nightly_report(rt, window)['html']}")
+    with run_lock.hold(rt.warehouse, f"closeflow run --date {day}", wait=rt.lock_wait):
+        lines = [ingest_window(rt, window).line()]
+        lines += [step(rt, window).line() for step in (import_bank, post, reconcile_window)]
+        if build_marts_too:
+            lines.append(build_marts(rt, window).line())
+        lines.append(nightly_report(rt, window).line())
     return lines
 
 
 def run_close(rt: Runtime, period: str) -> dict:
-    return close_period(rt, period)
+    """The month-end close of `period`: its metrics, then the period lock."""
+    window = Window.month(period, rt.tz)
+    with run_lock.hold(rt.warehouse, f"closeflow run --period {period}", wait=rt.lock_wait):
+        close = close_period(rt, window)
+        lock = lock_period(rt, window, by="closeflow run --period")
+    return {"close": close.counts, "lock": lock.counts}
 
 
 def _pct(rate) -> str:
@@ -46,6 +64,11 @@ def night_line(rt: Runtime, day: dt.date) -> str:
     raw = rt.warehouse.schema
     wh = rt.warehouse
     keys = {s: w.run_key(s) for s in ("ingest", "bank", "post", "reconcile")}
+    skipped = wh.query(
+        f"SELECT status, summary FROM {raw}.step_runs WHERE run_id = :ingest", keys
+    ).to_pylist()
+    if skipped and skipped[0]["status"] == "skipped":
+        return f"{w.key}: {json.loads(skipped[0]['summary'])['skipped']}"
     states = {
         r["status"]: r["n"]
         for r in wh.query(
@@ -83,14 +106,14 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
     raw = rt.warehouse.schema
     wh = rt.warehouse
     window = Window.month(period, rt.tz)
-    states = {
-        r["status"]: r["n"]
-        for r in wh.query(
-            f"SELECT status, count(*) AS n FROM {raw}.file_manifest "
-            f"WHERE received_at >= :s AND received_at < :e GROUP BY status ORDER BY status",
-            {"s": window.start_utc, "e": window.end_utc},
-        ).to_pylist()
-    }
+    files = wh.query(
+        f"SELECT kind, status, count(*) AS n FROM {raw}.file_manifest "
+        f"WHERE received_at >= :s AND received_at < :e GROUP BY kind, status "
+        f"ORDER BY kind, status",
+        {"s": window.start_utc, "e": window.end_utc},
+    ).to_pylist()
+    states = {r["status"]: r["n"] for r in files if r["kind"] == "invoice"}
+    statements = {r["status"]: r["n"] for r in files if r["kind"] == "bank_statement"}
     metrics = wh.query(f"SELECT * FROM {raw}.close_metrics WHERE period = :p", {"p": period})
     m = metrics.to_pylist()[0] if metrics.num_rows else {}
     entries = wh.scalar(
@@ -106,6 +129,9 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
     out = [
         f"period {period}",
         "  files: " + ", ".join(f"{k} {v}" for k, v in states.items()),
+        "  statement files: " + ", ".join(f"{k} {v}" for k, v in statements.items())
+        if statements
+        else "",
         f"  invoices read {m.get('invoices_received', '?')}, posted {m.get('invoices_posted', '?')}"
         f", in review {m.get('review_queue_open', '?')} (touchless rate "
         f"{_pct(m['touchless_rate'])})"

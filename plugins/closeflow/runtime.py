@@ -121,16 +121,22 @@ class Runtime:
     warehouse_url: str
     raw_schema: str = "raw"
     dbt_schema: str = "analytics"
+    # seconds a step waits for another writer to finish (closeflow.run_lock) before it
+    # fails; 0 at the command line (a person is told at once), more inside Airflow
+    lock_wait: float = 0.0
 
     @classmethod
-    def from_env(cls) -> Runtime:
+    def from_env(cls, lock_wait: float | None = None) -> Runtime:
         home = default_home()
         url = os.environ.get("CLOSEFLOW_WAREHOUSE_URL", f"duckdb:///{home / 'warehouse.duckdb'}")
+        if lock_wait is None:
+            lock_wait = float(os.environ.get("CLOSEFLOW_LOCK_WAIT", "0"))
         return cls(
             home=home,
             warehouse_url=url,
             raw_schema=os.environ.get("CLOSEFLOW_RAW_SCHEMA", "raw"),
             dbt_schema=os.environ.get("CLOSEFLOW_DBT_SCHEMA", "analytics"),
+            lock_wait=lock_wait,
         )
 
     @cached_property

@@ -17,7 +17,19 @@ TS = pa.timestamp("us", tz="UTC")
 QUANTITY = pa.decimal128(24, 8)
 UNIT_PRICE = pa.decimal128(30, 12)
 
+
+def bookkeeping(name: str) -> pa.Field:
+    """A column the warehouse keeps for itself (which run owns a row, which inbox a file
+    came from): written by the pipeline, optional in Parquet handed to the command line."""
+    return pa.field(name, pa.string(), metadata={b"bookkeeping": b"1"})
+
+
+def is_bookkeeping(field: pa.Field) -> bool:
+    return bool(field.metadata and field.metadata.get(b"bookkeeping"))
+
+
 FILE_STATUSES = ("extracted", "needs_review", "quarantined", "duplicate")
+FILE_KINDS = ("invoice", "bank_statement")
 SOURCE_TYPES = ("invoice", "payment", "bank_fee", "fx_difference", "manual", "adjustment")
 MATCH_STATUSES = ("auto", "suggested", "confirmed")
 
@@ -31,6 +43,25 @@ FILE_MANIFEST = pa.schema(
         ("status", pa.string()),
         ("reason", pa.string()),
         ("run_id", pa.string()),
+        bookkeeping("kind"),  # invoice | bank_statement: which inbox the file came from
+    ]
+)
+
+# What each window received, recorded when it first ran (closeflow.intake): a re-run
+# reads these from the archive, never from the inbox, so moving or deleting inbox files
+# loses nothing. One row per inbox entry per window; a link or special file is refused
+# (archive_uri null, refusal set) and never opened.
+FILE_ARRIVALS = pa.schema(
+    [
+        ("run_id", pa.string()),  # the window's intake: ingest:2026-01-05 | bank:2026-01-05
+        ("kind", pa.string()),  # invoice | bank_statement
+        ("source_uri", pa.string()),  # where it was received, relative to CLOSEFLOW_HOME
+        ("file_sha256", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("received_at", TS),
+        ("archive_uri", pa.string()),  # archive/<sha[:2]>/<sha><ext>, relative to the home
+        ("refusal", pa.string()),  # why it was not taken (a link, a device), else null
+        ("recorded_at", TS),
     ]
 )
 
@@ -60,6 +91,7 @@ INVOICES = pa.schema(
         ("invoice_kind", pa.string()),  # Chinese VAT: vat_special (专用) | vat_ordinary (普通)
         ("invoice_code", pa.string()),  # Chinese VAT: 发票代码
         ("check_code", pa.string()),  # Chinese VAT: 校验码
+        bookkeeping("run_id"),  # the ingest run that owns the row (ingest:2026-01-05)
     ]
 )
 
@@ -124,6 +156,7 @@ BANK_STATEMENTS = pa.schema(
         ("to_date", pa.date32()),
         ("source_format", pa.string()),
         ("file_sha256", pa.string()),
+        bookkeeping("run_id"),  # the bank import run that owns the row (bank:2026-01-05)
     ]
 )
 
@@ -140,6 +173,7 @@ BANK_LINES = pa.schema(
         ("remittance_info", pa.string()),
         ("bank_reference", pa.string()),
         ("end_to_end_id", pa.string()),
+        bookkeeping("run_id"),  # the bank import run that owns the row
     ]
 )
 
@@ -237,9 +271,38 @@ ACCOUNTS = pa.schema(
     ]
 )
 
+# The period lock's log (closeflow.periods): one row per lock or reopen, never updated or
+# deleted. Periods close in order; the last event decides whether a period is locked.
+PERIOD_LOCKS = pa.schema(
+    [
+        ("period", pa.string()),  # YYYY-MM
+        ("action", pa.string()),  # lock | reopen
+        ("acted_at", TS),
+        ("acted_by", pa.string()),
+        ("run_id", pa.string()),  # the close run that locked it (close:2026-01), or cli
+        ("reason", pa.string()),  # why it was reopened
+    ]
+)
+
+# One row per step and window: what the latest run of it did (closeflow.steps). The
+# close waits for every night of the month here, and the ledger for its night's ingest.
+STEP_RUNS = pa.schema(
+    [
+        ("run_id", pa.string()),  # <step>:<window>, e.g. post:2026-01-05
+        ("step", pa.string()),
+        ("window_start", pa.date32()),
+        ("window_end", pa.date32()),
+        ("status", pa.string()),  # running | success | failed | skipped
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("summary", pa.string()),  # JSON: what it did, in numbers, or why it was skipped
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "accounts": ACCOUNTS,
     "file_manifest": FILE_MANIFEST,
+    "file_arrivals": FILE_ARRIVALS,
     "invoices": INVOICES,
     "invoice_lines": INVOICE_LINES,
     "invoice_taxes": INVOICE_TAXES,
@@ -251,4 +314,58 @@ TABLES: dict[str, pa.Schema] = {
     "review_queue": REVIEW_QUEUE,
     "close_metrics": CLOSE_METRICS,
     "posting_corrections": POSTING_CORRECTIONS,
+    "period_locks": PERIOD_LOCKS,
+    "step_runs": STEP_RUNS,
+}
+
+
+def _money_limit(dtype: pa.Decimal128Type) -> str:
+    digits = dtype.precision - dtype.scale
+    return f"{'9' * digits}.{'9' * dtype.scale}" if dtype.scale else "9" * digits
+
+
+def _why_not_money(value: object, dtype: pa.Decimal128Type) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return "is not a number"
+    if not d.is_finite():
+        return "is not a number"
+    if abs(d) >= Decimal(10) ** (dtype.precision - dtype.scale):
+        return f"is too large for the ledger (its amounts go up to {_money_limit(dtype)})"
+    return f"has more than {dtype.scale} decimals"
+
+
+def contract_problems(schema: pa.Schema, row: dict) -> list[str]:
+    """What in `row` does not fit the table contract `schema`, in words (empty when it
+    fits): an amount too large for DECIMAL(18,2), a value of the wrong kind. Checked
+    before rows reach the warehouse, so one bad document cannot fail a whole load."""
+    problems = []
+    for f in schema:
+        value = row.get(f.name)
+        if value is None:
+            continue
+        try:
+            pa.array([value], type=f.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeError):
+            shown = str(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            what = f.name.replace("_", " ")
+            if pa.types.is_decimal(f.type):
+                problems.append(f"{what} {shown} {_why_not_money(value, f.type)}")
+            else:
+                problems.append(f"{f.name.replace('_', ' ')} {shown!r} is not a {f.type}")
+    return problems
+
+
+# Columns that record when something ran on this machine and how the latest run of a
+# step went, not what the books hold: two warehouses that hold the same books (a re-run,
+# a backfill, a recovery after a crash) differ only in these.
+RUN_LOG_COLUMNS: dict[str, tuple[str, ...]] = {
+    "step_runs": ("status", "started_at", "finished_at", "summary"),
+    "file_arrivals": ("recorded_at",),
+    "period_locks": ("acted_at",),
+    "close_metrics": ("computed_at",),
 }

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from closeflow.schemas import TABLES
+from closeflow.schemas import TABLES, is_bookkeeping
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -46,9 +46,15 @@ def sql_type(dtype: pa.DataType, dialect: str) -> str:
 
 
 def conform(table: pa.Table | list[dict], schema: pa.Schema) -> pa.Table:
-    """Return `table` with exactly `schema`'s columns, in order, cast (safely) to its types."""
+    """Return `table` with exactly `schema`'s columns, in order, cast (safely) to its types.
+
+    A missing bookkeeping column (which run owns a row) comes back null; any other
+    missing column is an error."""
     if isinstance(table, list):
         return pa.Table.from_pylist(table, schema=schema)
+    for f in schema:
+        if f.name not in table.column_names and is_bookkeeping(f):
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise ValueError(f"missing columns {missing}")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from closeflow.close import close_period
+from closeflow.close import close_metrics
 from closeflow.pipeline import summary_lines
 from closeflow.review import review_item
 from closeflow.runtime import Runtime
@@ -91,7 +91,7 @@ def test_touchless_and_wrong_posting_rates_follow_the_corrections(rt):
         t.insert("file_manifest", [_file("F", "needs_review")])
         t.insert("journal_lines", lines)
         t.insert("review_queue", review)
-    m = close_period(rt, "2026-01")
+    m = close_metrics(rt, "2026-01")
     assert (m["invoices_received"], m["invoices_posted"]) == (6, 5)
     assert (m["invoices_auto_posted"], m["invoices_corrected"], m["invoices_touchless"]) == (
         4,
@@ -111,10 +111,59 @@ def test_nothing_corrected_means_a_zero_wrong_posting_rate(rt):
     with rt.warehouse.transaction() as t:
         t.insert("file_manifest", [_file(i, "extracted") for i in "AB"])
         t.insert("journal_lines", [row for i in "AB" for row in _entry(i, "post:2026-01-05")])
-    m = close_period(rt, "2026-01")
+    m = close_metrics(rt, "2026-01")
     assert (m["invoices_auto_posted"], m["invoices_touchless"], m["invoices_corrected"]) == (
         2,
         2,
         0,
     )
     assert m["touchless_rate"] == Decimal("1.000000") and m["wrong_posting_rate"] == 0
+
+
+def test_the_close_waits_for_every_night_of_the_month(rt):
+    """The month closes only when every night since go-live has finished; it says which
+    have not, and the sensor's question (step_finished) answers the same."""
+    from closeflow.close import CloseNotReady, close_period, nights_missing
+    from closeflow.runtime import Window
+    from closeflow.steps import _record, step_finished
+
+    month = Window.month("2026-01", rt.tz)
+    for day in range(5, 31):  # the 5th (go-live: the first night run) to the 30th
+        night = Window.day(dt.date(2026, 1, day), rt.tz)
+        _record(rt, "ingest", night, "success", started_at=RECEIVED)
+        _record(rt, "report", night, "success", started_at=RECEIVED)
+    assert nights_missing(rt, "2026-01") == [dt.date(2026, 1, 31)]
+    assert not step_finished(rt, "nights", month)
+    with pytest.raises(CloseNotReady, match=r"waits for 1 night\(s\) not finished yet: 2026-01-31"):
+        close_period(rt, month)
+    _record(rt, "report", Window.day(dt.date(2026, 1, 31), rt.tz), "success", started_at=RECEIVED)
+    assert step_finished(rt, "nights", month)
+    assert close_period(rt, month).row["period"] == "2026-01"
+
+
+def test_a_period_is_locked_and_reopened_from_the_command_line(rt, monkeypatch, capsys):
+    """`closeflow period lock|status|reopen`: the reopen is logged with who and why, and
+    recomputes the period's close metrics."""
+    from closeflow.cli import main
+
+    monkeypatch.setenv("CLOSEFLOW_HOME", str(rt.home))
+    monkeypatch.setenv("CLOSEFLOW_WAREHOUSE_URL", rt.warehouse_url)
+    first = dt.datetime(2026, 2, 3, 7, tzinfo=dt.UTC)
+    close_metrics(rt, "2026-01", computed_at=first)
+    assert main(["period", "lock", "2026-01", "--by", "m.kraus"]) == 0
+    assert "lock 2026-01: period 2026-01, locked by m.kraus at " in capsys.readouterr().out
+    assert main(["period", "lock", "2026-01", "--by", "someone"]) == 0
+    assert "already locked by m.kraus" in capsys.readouterr().out
+    assert main(["period", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("closed through: 2026-01\n") and "lock 2026-01 by m.kraus" in out
+    assert main(["period", "reopen", "2026-01", "--by", "a.chef", "--reason", "late credit"]) == 0
+    assert "period 2026-01 reopened by a.chef" in capsys.readouterr().out
+    [m] = rt.warehouse.read_table("close_metrics").to_pylist()
+    assert m["computed_at"] > first
+    assert main(["period", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("closed through: nothing closed\n")
+    assert "reopen 2026-01 by a.chef (late credit)" in out
+    assert main(["period", "reopen", "2026-01", "--by", "a", "--reason", "x"]) == 2
+    assert "period 2026-01 is not closed" in capsys.readouterr().err

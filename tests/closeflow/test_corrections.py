@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from closeflow.cli import main
-from closeflow.close import close_period
+from closeflow.close import close_metrics
 from closeflow.ledger import CorrectionError, correct_posting, post
 from closeflow.posting import load_rules
 from closeflow.posting.engine import entry_id_for
@@ -60,6 +60,7 @@ def _invoice(iid, supplier, name, number, currency, lines):
         "document_type": "invoice",
         "status": "extracted",
         "period": "2026-01",
+        "run_id": "ingest:2026-01-05",
     }
     rows = [
         {
@@ -117,6 +118,7 @@ def _ingested(rt):
             "status": "extracted",
             "reason": None,
             "run_id": "ingest:2026-01-05",
+            "kind": "invoice",
         }
         for iid in (A, B, C)
     ]
@@ -192,7 +194,7 @@ def test_corrections_count_as_wrong_postings_and_survive_a_rerun(rt):
     correct_posting(rt, A, "6800", "booth material", "m.kraus", 2, at=AT)
     correct_posting(rt, C, "6500", "consulting", "a.lee", at=AT)
     journal = sorted(rt.warehouse.read_table("journal_lines").to_pylist(), key=repr)
-    m = close_period(rt, "2026-01")
+    m = close_metrics(rt, "2026-01")
     assert (m["invoices_auto_posted"], m["invoices_corrected"], m["invoices_touchless"]) == (
         3,
         2,
@@ -202,7 +204,7 @@ def test_corrections_count_as_wrong_postings_and_survive_a_rerun(rt):
     # re-running the night posts the corrected entries again, identical, never twice
     post(rt, Window.day(DAY, rt.tz))
     assert sorted(rt.warehouse.read_table("journal_lines").to_pylist(), key=repr) == journal
-    assert close_period(rt, "2026-01")["invoices_corrected"] == 2
+    assert close_metrics(rt, "2026-01")["invoices_corrected"] == 2
     # the same correction again changes nothing and records nothing
     again = correct_posting(rt, A, "6800", "booth material", "m.kraus", 2)
     assert again["status"] == "unchanged"
@@ -259,3 +261,23 @@ def test_the_command_line_corrects_and_reports(rt, monkeypatch, capsys):
     assert main(["post", "correct", "--invoice", A, "--account", "1", "--reason", "x",
                  "--by", "y"]) == 2  # fmt: skip
     assert "is not in chart_of_accounts.yml" in capsys.readouterr().err
+
+
+def test_a_period_locked_by_the_close_refuses_corrections_until_reopened(rt):
+    """The month-end close's lock (in the warehouse, not company.yml) stops corrections;
+    an explicit, logged reopen lets them through again."""
+    from closeflow.periods import PeriodError, lock, period_locks, reopen
+
+    lock(rt, "2026-01", "closeflow month_end_close", "close:2026-01", at=AT)
+    with pytest.raises(CorrectionError, match=r"period 2026-01 is locked \(closed by closeflow "):
+        correct_posting(rt, A, "6800", "x", "m.kraus", 2)
+    with pytest.raises(PeriodError, match="give a reason"):
+        reopen(rt, "2026-01", "m.kraus", "")
+    reopen(rt, "2026-01", "m.kraus", "late credit note from PaperLine", at=AT)
+    assert period_locks(rt).closed_through is None
+    assert correct_posting(rt, A, "6800", "booth", "m.kraus", 2)["status"] == "corrected"
+    log = rt.warehouse.read_table("period_locks", "TRUE ORDER BY acted_at, action").to_pylist()
+    assert [(r["action"], r["acted_by"], r["reason"]) for r in log] == [
+        ("lock", "closeflow month_end_close", None),
+        ("reopen", "m.kraus", "late credit note from PaperLine"),
+    ]

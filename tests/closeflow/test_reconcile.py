@@ -7,7 +7,6 @@ import hashlib
 import json
 import random
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -20,6 +19,7 @@ from closeflow.reconcile import (
     reconcile,
 )
 from closeflow.schemas import BANK_LINES, MATCHES, OPEN_ITEMS, REVIEW_QUEUE
+from tests.conftest import SHARED
 
 D = Decimal
 RUN = "run-2026-01-09"
@@ -222,7 +222,7 @@ def test_normalised_references() -> None:
 
 
 def test_real_statement_reconciles_against_open_items() -> None:
-    statements = parse_statements(Path("/work/shared/data/bank/camt/camt053_multicurrency.xml"))
+    statements = parse_statements(SHARED / "bank" / "camt" / "camt053_multicurrency.xml")
     items = [
         item("po", "PO-4711", "500.25"),  # pays "PO 4711"
         item("sub", "SUB-APRIL", "99.99", ccy="USD"),  # not referenced by the line

@@ -17,7 +17,14 @@ EXPECTED = {
         "build_marts",
         "report",
     ],
-    "month_end_close": ["wait_for_last_nightly", "close_metrics"],
+    "month_end_close": ["wait_for_month_nights", "close_metrics", "lock_period"],
+}
+# every task that writes the warehouse (or runs dbt) is in the one-slot warehouse pool;
+# extraction and the sensors are not
+WRITERS = {
+    "invoice_ingest": {"scan", "load"},
+    "ledger_nightly": {"import_bank", "post", "reconcile", "build_marts", "report"},
+    "month_end_close": {"close_metrics", "lock_period"},
 }
 
 
@@ -71,3 +78,22 @@ def test_each_run_owns_exactly_its_window(dagbag, dag_id, trigger, window):
     interval = tt.infer_manual_data_interval(run_after=dt.datetime.fromisoformat(trigger))
     got = Window.from_interval(interval.start, interval.end, "Europe/Berlin")
     assert (got.start.isoformat(), got.end.isoformat()) == window
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_warehouse_writers_share_one_pool(dagbag, dag_id):
+    from closeflow.airflow import WAREHOUSE_POOL
+
+    dag = dagbag.get_dag(dag_id)
+    pooled = {t.task_id for t in dag.tasks if t.pool == WAREHOUSE_POOL}
+    assert pooled == WRITERS[dag_id]
+
+
+def test_the_warehouse_pool_is_created_with_one_slot():
+    """`closeflow airflow nights` (and setup) create the pool in Airflow's metadata DB."""
+    from airflow.models.pool import Pool
+
+    from closeflow.airflow import WAREHOUSE_POOL, ensure_pool
+
+    ensure_pool()
+    assert Pool.get_pool(WAREHOUSE_POOL).slots == 1

@@ -50,7 +50,7 @@ def broken_night(tmp_path_factory, shared_data):
             **mail,
         )
         for _ in range(50):  # the notifier runs in the task process; give the mail a moment
-            if smtp.messages:
+            if any(m["Subject"].endswith(" failed") for m in smtp.messages):
                 break
             time.sleep(0.1)
         messages = list(smtp.messages)
@@ -79,10 +79,18 @@ def test_broken_rules_file_fails_the_night_naming_file_and_line(broken_night):
 
 def test_the_failure_is_mailed_to_the_on_call_address(broken_night):
     *_, messages, _ = broken_night
-    [mail] = messages
+    [mail] = [m for m in messages if m["Subject"].endswith(" failed")]
     assert mail["To"] == "oncall@example.com"
     assert mail["Subject"] == "[closeflow] ledger_nightly.post failed"
     assert "posting_rules.yml" in mail.get_content()
+
+
+def test_quarantined_files_are_mailed_naming_file_and_reason(broken_night):
+    *_, messages, _ = broken_night
+    by_subject = {m["Subject"]: m.get_content() for m in messages}
+    garbled = by_subject["[closeflow] 1 file(s) quarantined by bank:2026-01-02"]
+    assert "garbled.xml: garbled.xml:17:" in garbled and "'12..34' is not a number" in garbled
+    assert all(m["To"] == "oncall@example.com" for m in messages)
 
 
 def test_nothing_already_written_is_lost(broken_night):

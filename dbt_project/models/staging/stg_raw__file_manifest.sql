@@ -14,6 +14,7 @@ renamed as (
         media_type,
         size_bytes,
         status as file_status,
+        coalesce(kind, 'invoice') as file_kind,
         reason,
         cast(received_at as timestamp with time zone) as received_at,
         run_id

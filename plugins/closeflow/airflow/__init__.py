@@ -16,6 +16,14 @@ from closeflow.runtime import Runtime, Window
 
 COMPANY_TZ = os.environ.get("CLOSEFLOW_TIMEZONE", "Europe/Berlin")
 
+# Every task that writes the warehouse (and dbt) runs in this one-slot pool, so Airflow
+# never runs two of them at once; closeflow.run_lock guards the same from outside
+# Airflow (a manual `closeflow run`, a second `closeflow airflow nights`).
+WAREHOUSE_POOL = "closeflow_warehouse"
+WAREHOUSE_POOL_DESCRIPTION = "closeflow: tasks that write the warehouse, one at a time"
+# Inside Airflow a step waits this long for another writer before it fails (and retries).
+TASK_LOCK_WAIT_SECONDS = 600.0
+
 
 def nightly_timetable():
     """Every midnight (company time); the run owns the calendar day that just ended.
@@ -79,35 +87,54 @@ def window_of(context) -> Window:
     return Window.from_interval(start, end, COMPANY_TZ)
 
 
-def wait_for_run(task_id: str, dag_id: str, poke_minutes: int, timeout_hours: int):
-    """A sensor waiting for `dag_id`'s run with the same logical date to succeed.
+def wait_for_step(task_id: str, step: str, poke_minutes: int, timeout_hours: int):
+    """A sensor waiting until `step` has finished for the run's own window: the night's
+    ingest for the ledger (`step="ingest"`), every night of the month for the close
+    (`step="nights"`). Runs are paired by window in the warehouse's step log, never by
+    coincident logical dates, so it holds however the runs were made (scheduler,
+    backfill, trigger, dag.test). Reschedule mode frees the worker slot between pokes."""
+    from airflow.providers.standard.sensors.python import PythonSensor
 
-    Our DAGs share trigger instants (the nightly DAGs both fire at midnight; the close fires
-    at the midnight that ends the month's last night), so "same logical date" is exactly
-    the upstream run for the same window. Reschedule mode frees the worker slot between
-    pokes.
-    """
-    from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+    def done(**context) -> bool:
+        from closeflow.steps import step_finished
 
-    return ExternalTaskSensor(
+        return step_finished(runtime(), step, window_of(context))
+
+    return PythonSensor(
         task_id=task_id,
-        external_dag_id=dag_id,
+        python_callable=done,
         mode="reschedule",
         poke_interval=poke_minutes * 60,
         timeout=timeout_hours * 3600,
     )
 
 
+def ensure_pool(slots: int = 1) -> None:
+    """Create the warehouse pool in Airflow's metadata DB if it is missing."""
+    from airflow.models.pool import Pool
+
+    if Pool.get_pool(WAREHOUSE_POOL) is None:
+        Pool.create_or_update_pool(
+            WAREHOUSE_POOL, slots, WAREHOUSE_POOL_DESCRIPTION, include_deferred=False
+        )
+
+
 def runtime() -> Runtime:
-    return Runtime.from_env()
+    """The installation as a task sees it: steps wait for another writer (and then fail
+    and retry) instead of failing at once as they do at the command line."""
+    wait = os.environ.get("CLOSEFLOW_LOCK_WAIT")
+    return Runtime.from_env(lock_wait=float(wait) if wait else TASK_LOCK_WAIT_SECONDS)
 
 
 __all__ = [
+    "WAREHOUSE_POOL",
     "FailureNotifier",
+    "ensure_pool",
     "default_args",
     "monthly_timetable",
     "nightly_timetable",
     "runtime",
     "start_date",
+    "wait_for_step",
     "window_of",
 ]

@@ -38,7 +38,13 @@ def run_nights(
     close: bool = True,
     on_run: Callable[[str, str, str], None] | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Run every night from `first` to `last` (inclusive); return (dag, window, state)."""
+    """Run every night from `first` to `last` (inclusive); return (dag, window, state).
+
+    Hold the warehouse's run lock around it (closeflow.run_lock): the DAG runs here are
+    one process's, and no other run may interleave its nights."""
+    from closeflow.airflow import ensure_pool
+
+    ensure_pool()
     dags = load_dags()
     results = []
 

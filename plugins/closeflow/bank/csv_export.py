@@ -2,7 +2,9 @@
 
 Banks export CSV in their locale, so nothing is assumed and everything is decided per
 file, from the file:
-- encoding: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252;
+- encoding: detected, never guessed (closeflow.bank.encoding): a byte order mark, else
+  UTF-8, else whichever one of GBK/GB18030, Windows-1252 and ISO-8859-15 the detector
+  proposes and the text reads as; a file whose encoding cannot be told is refused;
 - header: the first of the first 20 lines that names a booking date and an amount
   (one signed amount, or debit/credit columns, or an amount with a debit/credit
   indicator), in English, German, French or Spanish; lines above it (account
@@ -27,12 +29,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from closeflow.bank.encoding import BOMS, EncodingError, decode_text
 from closeflow.bank.statement import (
     Balance,
     Entry,
@@ -41,6 +45,8 @@ from closeflow.bank.statement import (
     build_statement,
     money,
 )
+
+log = logging.getLogger(__name__)
 
 NAME = "csv"
 _DELIMITERS = (";", ",", "\t", "|")
@@ -174,22 +180,31 @@ def _find_header(lines: list[str]) -> _Header | None:
     return None
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _decode(src: SourceFile) -> list[str]:
+    try:
+        decoded = decode_text(src.data)
+    except EncodingError as exc:
+        raise src.error(None, str(exc)) from exc
+    if decoded.encoding not in ("ascii", "utf-8", "utf-8-sig"):
+        log.info("%s: text encoding detected as %s", src.path, decoded.encoding)
+    return _lines(decoded.text)
 
 
 def sniff(head: bytes) -> bool:
     """Text whose first lines hold a header naming a booking date and an amount."""
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith(tuple(bom for bom, _ in BOMS)):
         return False
-    lines = _decode(head).split("\n")
+    try:
+        text = decode_text(head, complete=False).text
+    except EncodingError:
+        # still a CSV export if its header shows through a byte-per-character reading; parse
+        # then refuses it for its encoding instead of as a format closeflow does not read
+        text = head.decode("latin-1")
+    lines = _lines(text)
     return _find_header(lines[:-1] if len(lines) > 1 else lines) is not None
 
 
@@ -297,7 +312,7 @@ def _rows(src: SourceFile, lines: list[str], header: _Header) -> list[_Row]:
 
 def parse(src: SourceFile) -> list[ParsedStatement]:
     """One statement per account and currency in the file, in order of first appearance."""
-    lines = _decode(src.data).split("\n")
+    lines = _decode(src)
     header = _find_header(lines)
     if header is None:
         raise src.error(

@@ -19,8 +19,9 @@ from closeflow.bank import (
 )
 from closeflow.bank.statement import statement_id
 from closeflow.schemas import BANK_LINES, BANK_STATEMENTS
+from tests.conftest import SHARED
 
-CAMT = Path("/work/shared/data/bank/camt")
+CAMT = SHARED / "bank" / "camt"
 D = Decimal
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from closeflow.bank import StatementError, parse_statement, parse_statements
 from closeflow.bank.statement import statement_id
+from tests.conftest import SHARED
 
-CSV = Path("/work/shared/data/bank/csv")
+CSV = SHARED / "bank" / "csv"
 D = Decimal
 
 

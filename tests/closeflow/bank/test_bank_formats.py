@@ -17,8 +17,9 @@ from closeflow.bank import (
     register,
 )
 from closeflow.bank.statement import Entry, SourceFile, build_statement
+from tests.conftest import SHARED
 
-BANK = Path("/work/shared/data/bank")
+BANK = SHARED / "bank"
 
 
 @pytest.mark.parametrize(

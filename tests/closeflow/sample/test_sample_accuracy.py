@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from closeflow.cli import main
-from closeflow.close import close_period
+from closeflow.close import close_metrics
 from closeflow.ledger import post
 from closeflow.pipeline import summary_lines
 from closeflow.runtime import Runtime, Window
@@ -47,6 +47,7 @@ def rt(sample, tmp_path_factory):
                 "status": "extracted",
                 "reason": None,
                 "run_id": f"ingest:{night.isoformat()}",
+                "kind": "invoice",
             }
         )
         day = dt.date.fromisoformat(inv["invoice_date"])
@@ -60,6 +61,7 @@ def rt(sample, tmp_path_factory):
                 "document_type": inv["document_type"],
                 "status": "extracted",
                 "period": day.strftime("%Y-%m"),
+                "run_id": f"ingest:{night.isoformat()}",
             }
         )
         lines += [
@@ -82,7 +84,7 @@ def rt(sample, tmp_path_factory):
 
 
 def test_close_metrics_carry_the_held_back_accuracy(rt):
-    m = close_period(rt, "2026-01")
+    m = close_metrics(rt, "2026-01")
     # history: the lines of every invoice whose net went to one account
     history = rt.warehouse.scalar(
         "SELECT count(*) FROM raw.invoice_lines WHERE invoice_id IN (SELECT source_id FROM "
