@@ -31,6 +31,22 @@ def load_dags(dag_ids: tuple[str, ...] = ("invoice_ingest", "ledger_nightly", "m
     return {d: bag.get_dag(d) for d in dag_ids}
 
 
+def _month_ready(period: str) -> None:
+    """Refuse to start a close whose sensor would wait for nights nobody runs here."""
+    from closeflow.airflow import runtime
+    from closeflow.close import nights_missing
+
+    rt = runtime()
+    with rt.warehouse.connected():
+        missing = nights_missing(rt, period)
+    if missing:
+        shown = ", ".join(str(d) for d in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise RuntimeError(
+            f"month_end_close for {period} not started: {len(missing)} night(s) of the month "
+            f"have not run ({shown}); run them first"
+        )
+
+
 def run_nights(
     first: dt.date,
     last: dt.date,
@@ -62,6 +78,7 @@ def run_nights(
         run("invoice_ingest", day, day.isoformat())
         run("ledger_nightly", day, day.isoformat())
         if close and (day + dt.timedelta(days=1)).day == 1:
+            _month_ready(day.strftime("%Y-%m"))
             run("month_end_close", day, day.strftime("%Y-%m"))
         day += dt.timedelta(days=1)
     return results
