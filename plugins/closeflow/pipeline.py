@@ -126,6 +126,10 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
     tb = wh.scalar(
         f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE period = :p", {"p": period}
     )
+    from closeflow.periods import period_locks
+
+    locks = period_locks(rt)
+    closed = locks.why_closed(period) if locks.is_closed(period) else f"period {period} is open"
     out = [
         f"period {period}",
         "  files: " + ", ".join(f"{k} {v}" for k, v in states.items()),
@@ -152,6 +156,7 @@ def summary_lines(rt: Runtime, period: str) -> list[str]:
         else "",
         f"  journal entries {entries}, unbalanced entries {unbalanced}, trial balance "
         + ("balanced (sums to 0.00)" if tb == 0 else f"OUT BY {tb}"),
+        f"  {closed}",
         f"  reports: {rt.reports / 'daily'}/<day>/reconciliation.html, "
         f"{rt.reports / 'close' / period}/close_metrics.html",
     ]

@@ -145,9 +145,9 @@ class Runtime:
 
     @cached_property
     def warehouse(self) -> Warehouse:
-        wh = Warehouse(self.warehouse_url, schema=self.raw_schema)
-        wh.create_tables()
-        return wh
+        """The warehouse; its tables are made by its first transaction (so taking its run
+        lock does not open it)."""
+        return Warehouse(self.warehouse_url, schema=self.raw_schema)
 
     @property
     def tz(self) -> str:

@@ -44,7 +44,9 @@ class StepSummary:
         return str(value) if value else None
 
 
-def _record(rt: Runtime, step: str, window: Window, status: str, **extra: object) -> None:
+def record_step(rt: Runtime, step: str, window: Window, status: str, **extra: object) -> None:
+    """Write what the latest run of `step` for `window` did into raw.step_runs
+    (`started_at`, `finished_at` and a `summary` dict in `extra`)."""
     row = {
         "run_id": window.run_key(step),
         "step": step,
@@ -62,7 +64,7 @@ def _record(rt: Runtime, step: str, window: Window, status: str, **extra: object
 def mark_running(rt: Runtime, step: str, window: Window) -> None:
     """Record that `step` of `window` has started (a step split over several tasks,
     such as the ingest: whoever waits for it waits again until it ends)."""
-    _record(rt, step, window, "running", started_at=dt.datetime.now(dt.UTC))
+    record_step(rt, step, window, "running", started_at=dt.datetime.now(dt.UTC))
 
 
 def closed_reason(rt: Runtime, window: Window) -> str | None:
@@ -90,7 +92,7 @@ def warehouse_step(step: str, *, respects_lock: bool = True):
                 started = dt.datetime.now(dt.UTC)
 
                 def finish(status: str, summary: object) -> None:
-                    _record(
+                    record_step(
                         rt,
                         step,
                         window,
@@ -143,10 +145,15 @@ def first_night(rt: Runtime) -> dt.date | None:
 
 def step_finished(rt: Runtime, step: str, window: Window) -> bool:
     """Whether `step` has finished for `window`: for `step="nights"`, every night of the
-    month `window` (closeflow.close.nights_missing). A warehouse another process is
-    writing (DuckDB has one writer) is read again at the next poke."""
+    month `window` (closeflow.close.nights_missing). While another process writes the
+    warehouse the answer is "not yet": the sensor asks again at its next poke."""
     try:
-        with rt.warehouse.connected():
+        # a quick read under the run lock: on DuckDB, opening the file while a writer
+        # holds it would fail that writer; a busy warehouse is read again at the next poke
+        with (
+            run_lock.hold(rt.warehouse, f"waiting for {step} of {window.key}"),
+            rt.warehouse.connected(),
+        ):
             if step == "nights":
                 from closeflow.close import nights_missing
 
@@ -174,6 +181,8 @@ def _transient(exc: Exception) -> bool:
     import duckdb
     from sqlalchemy.exc import OperationalError
 
+    if isinstance(exc, run_lock.WarehouseBusy):
+        return True
     if isinstance(exc, duckdb.IOException):
         return "lock" in str(exc).lower()
     return isinstance(exc, OperationalError)

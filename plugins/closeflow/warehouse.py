@@ -156,6 +156,9 @@ class Warehouse:
     def __init__(self, url: str, schema: str = "raw") -> None:
         self.url, self.schema = url, schema
         self._con = None
+        # the contracted tables are made (or brought up to date) by the first transaction,
+        # not on construction: naming a warehouse (to take its run lock, say) never opens it
+        self._tables_ready = False
         if url.startswith("duckdb:///"):
             self.dialect = "duckdb"
             self.path = Path(url.removeprefix("duckdb:///"))
@@ -191,6 +194,13 @@ class Warehouse:
     @contextmanager
     def transaction(self) -> Iterator[Txn]:
         """One transaction: everything inside commits together or not at all."""
+        if not self._tables_ready:
+            self._tables_ready = True
+            try:
+                self.create_tables()
+            except BaseException:
+                self._tables_ready = False
+                raise
         if self.dialect == "duckdb":
             with self.connected():
                 con = self._con

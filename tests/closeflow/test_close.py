@@ -125,18 +125,20 @@ def test_the_close_waits_for_every_night_of_the_month(rt):
     have not, and the sensor's question (step_finished) answers the same."""
     from closeflow.close import CloseNotReady, close_period, nights_missing
     from closeflow.runtime import Window
-    from closeflow.steps import _record, step_finished
+    from closeflow.steps import record_step, step_finished
 
     month = Window.month("2026-01", rt.tz)
     for day in range(5, 31):  # the 5th (go-live: the first night run) to the 30th
         night = Window.day(dt.date(2026, 1, day), rt.tz)
-        _record(rt, "ingest", night, "success", started_at=RECEIVED)
-        _record(rt, "report", night, "success", started_at=RECEIVED)
+        record_step(rt, "ingest", night, "success", started_at=RECEIVED)
+        record_step(rt, "report", night, "success", started_at=RECEIVED)
     assert nights_missing(rt, "2026-01") == [dt.date(2026, 1, 31)]
     assert not step_finished(rt, "nights", month)
     with pytest.raises(CloseNotReady, match=r"waits for 1 night\(s\) not finished yet: 2026-01-31"):
         close_period(rt, month)
-    _record(rt, "report", Window.day(dt.date(2026, 1, 31), rt.tz), "success", started_at=RECEIVED)
+    record_step(
+        rt, "report", Window.day(dt.date(2026, 1, 31), rt.tz), "success", started_at=RECEIVED
+    )
     assert step_finished(rt, "nights", month)
     assert close_period(rt, month).row["period"] == "2026-01"
 
@@ -167,3 +169,37 @@ def test_a_period_is_locked_and_reopened_from_the_command_line(rt, monkeypatch, 
     assert "reopen 2026-01 by a.chef (late credit)" in out
     assert main(["period", "reopen", "2026-01", "--by", "a", "--reason", "x"]) == 2
     assert "period 2026-01 is not closed" in capsys.readouterr().err
+
+
+def test_a_sensor_asking_while_another_run_writes_hears_not_yet(rt):
+    """The sensors' question takes the run lock for its quick read: while another run
+    writes the warehouse the answer is "not yet" (never a failed writer on DuckDB)."""
+    import subprocess
+    import sys
+    import time
+
+    from closeflow.runtime import Window
+    from closeflow.steps import record_step, step_finished
+
+    night = Window.day(dt.date(2026, 1, 5), rt.tz)
+    record_step(rt, "ingest", night, "success", started_at=RECEIVED)
+    assert step_finished(rt, "ingest", night)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom closeflow import run_lock\n"
+         "from closeflow.warehouse import Warehouse\n"
+         "with run_lock.hold(Warehouse(sys.argv[1]), 'post 2026-01-06'):\n"
+         "    print('held', flush=True); time.sleep(30)\n", rt.warehouse_url],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not step_finished(rt, "ingest", night)
+    finally:
+        holder.kill()
+        holder.wait()
+    for _ in range(100):  # PostgreSQL frees the dead holder's lock when it sees it gone
+        if step_finished(rt, "ingest", night):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the lock outlived its holder")

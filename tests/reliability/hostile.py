@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import struct
-import zlib
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
@@ -71,22 +69,6 @@ def invoice_pdf(
     c.showPage()
     c.save()
     return buf.getvalue()
-
-
-def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
-    """A PNG of a few hundred bytes whose header claims width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 1024)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def truncated_jpeg() -> bytes:

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from tests.bad_files import pdf_image_bomb, png_bomb
 from tests.e2e.harness import VENV_BIN, Installation
 from tests.reliability import hostile
 from tests.warehouse_state import differences, dump
@@ -130,7 +131,10 @@ def _prepare_inbox(home: Path) -> dict:
             ),  # fmt: skip
             _at(dt.date(2026, 1, 30), 11),
         ),
-        "bomb": drop("scan_bomb.png", hostile.png_bomb(), _at(dt.date(2026, 1, 31), 9)),
+        "bomb": drop("scan_bomb.png", png_bomb(40_000, 40_000), _at(dt.date(2026, 1, 31), 9)),
+        "pdf_bomb": drop(
+            "scan_bomb.pdf", pdf_image_bomb(20_000, 20_000), _at(dt.date(2026, 1, 31), 9, 30)
+        ),
         "truncated": drop("scan_cut.jpg", hostile.truncated_jpeg(), _at(dt.date(2026, 1, 31), 10)),
         "huge": drop("huge_scan.pdf", os.urandom(8 << 20), _at(dt.date(2026, 1, 31), 11)),
         "unknown": drop(
@@ -167,6 +171,10 @@ def _prepare_inbox(home: Path) -> dict:
     copy = home / "bank_inbox" / ".camt_copy.xml"
     shutil.copyfile(camt, copy)
     hostile.set_received(copy, _at(dt.date(2026, 2, 2), 22, 30))  # after the original
+    poison = (home / files["poison"]).read_bytes()
+    files["truncated_pdf"] = drop(
+        "Rechnung_abgeschnitten.pdf", poison[: len(poison) // 2], _at(dt.date(2026, 1, 31), 12)
+    )
     files |= {"camt_copy": "bank_inbox/.camt_copy.xml", "camt": f"bank_inbox/{camt.name}"}
     files |= {"late": late["file"], "hidden": "inbox/.copy_of_old_invoice.pdf"}
     files |= {"resent": f"inbox/{resent.name}", "resent_original": original["file"]}
@@ -322,6 +330,9 @@ def test_hostile_files_are_quarantined_with_the_reason_and_the_nights_go_on(temp
     assert status == "quarantined" and "is too large for the ledger" in reason
     assert state("encrypted")[0] == "quarantined" and "password" in state("encrypted")[1]
     assert state("bomb")[0] == "quarantined" and "decompression bomb" in state("bomb")[1]
+    status, reason = state("pdf_bomb")
+    assert status == "quarantined" and "image too large to read safely" in reason
+    assert state("truncated_pdf")[0] == "quarantined"
     assert state("truncated")[0] == "quarantined"
     assert state("huge")[0] == "quarantined"
     assert state("unknown")[0] in ("extracted", "needs_review")
