@@ -360,3 +360,28 @@ def test_amounts_are_not_payment_terms(text: str) -> None:
 def test_net_amount_label_is_not_the_net_of_the_terms() -> None:
     got = _fields("Terms: Net 30", "Total|119,00", "VAT 19%|19,00")
     assert "subtotal" not in got
+
+
+def _words(texts_and_confs: list[tuple[str, float]]) -> list:
+    from ocr.layout import Word
+
+    return [
+        Word(t, 10.0 * i, 0.0, 10.0 * i + 8, 10.0, conf=c)
+        for i, (t, c) in enumerate(texts_and_confs)
+    ]
+
+
+def test_a_doubtful_latin_page_is_not_taken_for_chinese():
+    """A thermal receipt reads badly in English; `chi_sim` then finds "characters" in its
+    glyphs, unsure of them: the page stays English. A real Chinese form read by
+    `chi_sim` is surer of its words and reads many characters surely."""
+    from ocr.tesseract import reads_as_chinese
+
+    english = _words([("TOTAL", 0.9), ("RM8.50", 0.7), ("CA5H", 0.3), ("GST", 0.6)] * 10)
+    garbled = _words([("作品全的站", 0.3), ("TSDN", 0.5), ("BHD", 0.6), ("和", 0.2)] * 10)
+    assert not reads_as_chinese(garbled, english)
+    doubtful_english = _words([("发", 0.3), ("TOTA1", 0.4), ("票", 0.2)] * 10)
+    chinese = _words([("发票号码", 0.9), ("01234567", 0.95), ("价税合计", 0.85)] * 3)
+    assert reads_as_chinese(chinese, doubtful_english)
+    # sure characters alone are not enough when the English reading was surer still
+    assert not reads_as_chinese(chinese, _words([("INVOICE", 0.97), ("TOTAL", 0.96)] * 10))
