@@ -11,7 +11,11 @@ Corpora:
 - the German, French, Dutch and Spanish invoices of closeflow.sample.local_invoices (their
   own labels, number and date formats), as digital PDFs and as --eu-scans office scans of
   each (closeflow.sample.scan settings as the generator chooses them, PNG and JPEG),
-  scored against the values they print (LOCAL_TRUTH).
+  scored against the values they print (LOCAL_TRUTH);
+- the 41 real ZUGFeRD 1.0 / 2.x (Factur-X) hybrid PDFs of ../shared/data/einvoices, as
+  copied into tests/fixtures/shared_data/einvoices, read from their embedded XML
+  (ocr.einvoice) and scored field by field, exactly, against the XML's values in their
+  expected.json.
 
 A field counts only where the truth has a value. An invoice sent to review is still scored
 on what it read; the table also shows the share that came out `extracted` and, of those,
@@ -45,6 +49,7 @@ os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per process, one pr
 ROOT = Path(__file__).resolve().parents[1]
 # the real invoices of ../shared/data, copied with their licence into the test fixtures
 REAL_INVOICES = ROOT / "tests" / "fixtures" / "shared_data" / "invoices"
+EINVOICES = ROOT / "tests" / "fixtures" / "shared_data" / "einvoices"
 REAL_SCAN_DPI = 200
 START = dt.date(2026, 1, 5)  # a Monday
 DEFAULT_DAYS = 45
@@ -93,6 +98,20 @@ REAL_FIELDS = {
     "vat": "supplier_tax_id",
     "gstin": "supplier_tax_id",
 }
+# The e-invoices' expected.json keys (the values of their XML) for the fields.
+EINVOICE_FIELDS = {
+    "invoice_number": "invoice_number",
+    "date": "invoice_date",
+    "date_due": "due_date",
+    "amount": "total",
+    "amount_untaxed": "subtotal",
+    "amount_tax": "tax_amount",
+    "vat": "supplier_tax_id",
+    "iban": "supplier_iban",
+    "currency": "currency",
+    "issuer": "supplier_name",
+    "document_type": "document_type",
+}
 # Values invoice2data's templates derived that the page does not print as such.
 NOT_ON_THE_PAGE = {
     ("QualityHosting", "amount_untaxed"): "prints only 'Total EUR 34,73': no net, no VAT line",
@@ -115,6 +134,7 @@ CORPORA = (
     Corpus("real_scan", f"real invoices scanned {REAL_SCAN_DPI} dpi", Decimal("0.95")),
     Corpus("eu", "European invoices (de/fr/nl/es) digital", Decimal("0.99")),
     Corpus("eu_scan", "European invoices scanned", Decimal("0.97")),
+    Corpus("einvoice", "e-invoices (embedded XML)", Decimal("1.00")),
 )
 KIND_CORPUS = {
     "digital_pdf": "digital",
@@ -132,6 +152,7 @@ SLOW_FIRST = {
     "real": 5,
     "eu": 6,
     "digital": 7,
+    "einvoice": 8,
 }
 
 
@@ -217,6 +238,24 @@ def real_tasks(scan_dir: Path, seed: int) -> list[Task]:
         tasks.append(Task("real", pdf_path.name, str(pdf_path), want, False, None))
         scan = scan_document(pdf_path, scan_dir, seed, REAL_SCAN_DPI)
         tasks.append(Task("real_scan", scan.name, str(scan), want, False, None))
+    return tasks
+
+
+def einvoice_tasks() -> list[Task]:
+    """Each real e-invoice PDF, scored against the values of its XML: every field its
+    expected.json has, exactly (ids compared compact)."""
+    tasks = []
+    for pdf_path in sorted(EINVOICES.glob("*.pdf")):
+        text = pdf_path.with_suffix(".expected.json").read_text(encoding="utf-8")
+        raw = json.loads(text, parse_float=Decimal)[0]
+        want = {}
+        for key, field in EINVOICE_FIELDS.items():
+            if key in raw:
+                value = _typed(field, raw[key])
+                if field in ("supplier_tax_id", "supplier_iban"):
+                    value = _compact(value)
+                want[field] = value
+        tasks.append(Task("einvoice", pdf_path.name, str(pdf_path), want, False, None))
     return tasks
 
 
@@ -377,6 +416,7 @@ def print_table(scores: dict, header: str) -> None:
         "real_scan": "real scan",
         "eu": "eu digital",
         "eu_scan": "eu scan",
+        "einvoice": "e-invoice",
     }
     print(f"{'corpus':<22}" + "".join(f"{names[k]:>{width}}" for k in keys))
     print(f"{'documents':<22}" + "".join(f"{scores[k]['documents']:>{width}}" for k in keys))
@@ -484,6 +524,7 @@ def main() -> None:
         eu_dir = Path(tmp) / "european"
         eu_dir.mkdir()
         tasks += eu_tasks(eu_dir, args.seed, args.eu_scans)
+        tasks += einvoice_tasks()
         reading = bar.add_task("extract", total=len(tasks))
         results = run_all(tasks, home / "company", args.workers, lambda: bar.advance(reading))
     seconds = time.perf_counter() - t0
@@ -491,7 +532,8 @@ def main() -> None:
     header = (
         f"ocr accuracy: generated {args.days} days from {START} (seed {args.seed}) + "
         f"{len(list(REAL_INVOICES.glob('*.pdf')))} real invoices + 4 European invoices "
-        f"({args.eu_scans} scans each); {args.workers} workers, {seconds:.0f} s"
+        f"({args.eu_scans} scans each) + {len(list(EINVOICES.glob('*.pdf')))} e-invoices; "
+        f"{args.workers} workers, {seconds:.0f} s"
     )
     if args.json:
         out = {

@@ -29,7 +29,7 @@ import pytesseract
 from PIL import Image
 
 from closeflow.money import round_money
-from ocr import load, pdf, reread, tesseract
+from ocr import einvoice, load, pdf, reread, tesseract
 from ocr.chinese import invoice_kind
 from ocr.fields import CORROBORATED, Fields, document_type, extract_fields, language
 from ocr.items import line_items
@@ -508,7 +508,8 @@ def extract_file(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     today: dt.date | None = None,
 ) -> ExtractedInvoice:
-    """Read one invoice file (PDF, PNG, JPEG or TIFF) into an ExtractedInvoice.
+    """Read one invoice file (PDF, PNG, JPEG, TIFF, or an e-invoice XML) into an
+    ExtractedInvoice.
 
     `suppliers` (e.g. closeflow.config.Supplier) identify the issuer; `dpi` is the
     resolution scanned PDF pages are rendered at; `ocr_timeout` bounds each tesseract
@@ -516,6 +517,11 @@ def extract_file(
     anchors the "date in the future" check. Bad input comes back quarantined with the
     reason; the only exceptions are OSError when the file cannot be read at all and a
     missing tesseract installation.
+
+    An e-invoice is read first, from its XML, and returned without OCR (ocr.einvoice):
+    a PDF with an embedded invoice XML (cross-checked against its text layer) or a bare
+    CII or UBL XML file. A PDF whose embedded invoice XML is broken is read from its
+    page as any other, and goes to review saying so.
     """
     file = load.read_input(path)
     base = {
@@ -524,6 +530,35 @@ def extract_file(
         "media_type": file.media_type,
         "size_bytes": file.size_bytes,
     }
+    try:
+        reading = einvoice.read(file)
+        if reading is not None and (reading.invoice is not None or not reading.hybrid):
+            options = {"min_confidence": min_confidence, "today": today}
+            return einvoice.extract(reading, file, base, suppliers, **options)
+    except Exception as exc:  # a bug must not stop the batch: quarantine and log it
+        log.exception("reading %s as an e-invoice failed", path)
+        return _quarantined(
+            base, f"could not be read automatically (internal error: {type(exc).__name__})"
+        )
+    inv = _read_pages(file, base, suppliers, dpi, ocr_timeout, min_confidence, today)
+    if reading is not None:  # a PDF whose invoice XML is broken: read from its page
+        inv.review_reasons.insert(0, f"{reading.problem}; its page was read instead")
+        if inv.status == "extracted":
+            inv.status = "needs_review"
+    return inv
+
+
+def _read_pages(
+    file: load.InputFile,
+    base: dict,
+    suppliers: Sequence[SupplierLike] | None,
+    dpi: int,
+    ocr_timeout: float,
+    min_confidence: float,
+    today: dt.date | None,
+) -> ExtractedInvoice:
+    """The invoice as its pages read: the text layer, OCR where there is none."""
+    path = file.path
     try:
         load.check_supported(file)
         text_words, parts, method = _read_document(file, dpi, ocr_timeout)

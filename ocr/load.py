@@ -3,6 +3,8 @@
 The extension a mail gateway or scanner gave a file proves nothing, so the media type
 comes from the content (magic bytes). Anything that cannot be read safely raises
 `Unreadable` with a reason a finance user understands; the caller quarantines the file.
+XML content is recognised too (an e-invoice sent as a bare file, read by ocr.einvoice):
+it never goes on to the page reading, so it is not among the SUPPORTED types.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
 TIFF = "image/tiff"
+XML = "application/xml"
 SUPPORTED = (PDF, PNG, JPEG, TIFF)
 
 MAX_IMAGE_PIXELS = 60_000_000  # an A4 page is ~9M pixels at 300 dpi, ~35M at 600 dpi
@@ -61,7 +64,32 @@ def sniff(data: bytes) -> str | None:
         return JPEG
     if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
         return TIFF
+    if _XML_START.match(_text_head(head)):
+        return XML
     return None
+
+
+# An XML document starts (after a byte-order mark and white space) with its declaration,
+# a comment, a DOCTYPE or its root element; an HTML page is not taken for one.
+_XML_START = re.compile(
+    r"\s*<(?:\?xml[\s?]|!--|!DOCTYPE\s+(?!(?i:html)\b)|(?!(?i:html)\b)[A-Za-z_][\w.:\-]*[\s/>])"
+)
+
+
+def _text_head(head: bytes) -> str:
+    """The first bytes as text, by their byte-order mark (UTF-8 or UTF-16), else as bytes."""
+    for bom, encoding in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, "ignore")
+    if head.startswith(b"<\x00"):
+        return head.decode("utf-16-le", "ignore")
+    if head.startswith(b"\x00<"):
+        return head.decode("utf-16-be", "ignore")
+    return head.decode("latin-1")
 
 
 _KNOWN_OTHER = [

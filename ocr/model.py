@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-ExtractionMethod = Literal["text", "ocr", "mixed"]
+# "einvoice": read from the structured XML of an e-invoice (ocr.einvoice), not the page
+ExtractionMethod = Literal["text", "ocr", "mixed", "einvoice"]
 DocumentStatus = Literal["extracted", "needs_review", "quarantined", "duplicate"]
 InvoiceKind = Literal["vat_special", "vat_ordinary"]  # 增值税专用发票 / 增值税普通发票
 

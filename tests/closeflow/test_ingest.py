@@ -288,3 +288,32 @@ def test_a_total_too_large_for_the_ledger_quarantines_only_that_file(tmp_path: P
     alert = json.loads((tmp_path / "alerts" / "quarantined.jsonl").read_text().splitlines()[-1])
     assert alert["files"] == ["inbox/huge.pdf"] and "huge.pdf: the document" in alert["lines"][0]
     rt.warehouse.dispose()
+
+
+def test_an_e_invoice_and_its_bare_xml_are_read_from_the_xml_and_the_second_is_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """A Factur-X PDF goes through the night as an e-invoice (no OCR), and the same
+    invoice sent again as its bare XML is recognised as the same invoice of the same
+    issuer, number and total."""
+    from pypdf import PdfReader
+
+    from tests.conftest import SHARED
+
+    pdf = SHARED / "einvoices" / "v2-correct-intarsys__zugferd_2p0_EN16931_Einfach.pdf"
+    rt = _bare_runtime(tmp_path)
+    day = dt.date(2026, 1, 5)
+    _drop(rt, "rechnung.pdf", pdf.read_bytes(), day, hour=9)
+    xml = next(iter(PdfReader(str(pdf)).attachments.values()))[0]
+    _drop(rt, "rechnung.xml", xml, day, hour=10)
+    window = Window.day(day, "Europe/Berlin")
+    load_window(rt, window, _batches(rt, window, scan_inbox(rt, window)))
+    rows = {r["source_uri"]: r for r in rt.warehouse.read_table("file_manifest").to_pylist()}
+    assert rows["inbox/rechnung.pdf"]["status"] in ("extracted", "needs_review")
+    assert rows["inbox/rechnung.xml"]["status"] == "duplicate"
+    assert rows["inbox/rechnung.xml"]["reason"].endswith(
+        "already arrived as inbox/rechnung.pdf (received 2026-01-05)"
+    )
+    (invoice,) = rt.warehouse.read_table("invoices").to_pylist()
+    assert invoice["extraction_method"] == "einvoice" and invoice["total"] > 0
+    rt.warehouse.dispose()
