@@ -52,9 +52,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=7)
     args = ap.parse_args()
+    from closeflow.bank_import import import_bank
     from closeflow.dbt import build
     from closeflow.ingest import ingest_window
-    from closeflow.ledger import import_bank, post, reconcile_window
+    from closeflow.invoice_posting import post
+    from closeflow.reconciliation import reconcile_window
     from closeflow.report import nightly_report
     from closeflow.runtime import Runtime, Window
     from closeflow.sample import generate

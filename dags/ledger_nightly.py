@@ -39,19 +39,19 @@ def ledger_nightly():
 
     @task(pool=WAREHOUSE_POOL)
     def import_bank(**context) -> dict:
-        from closeflow.ledger import import_bank
+        from closeflow.bank_import import import_bank
 
         return import_bank(runtime(), window_of(context)).counts
 
     @task(outlets=[LEDGER], pool=WAREHOUSE_POOL)
     def post(**context) -> dict:
-        from closeflow.ledger import post
+        from closeflow.invoice_posting import post
 
         return post(runtime(), window_of(context)).counts
 
     @task(outlets=[LEDGER], pool=WAREHOUSE_POOL)
     def reconcile(**context) -> dict:
-        from closeflow.ledger import reconcile_window
+        from closeflow.reconciliation import reconcile_window
 
         return reconcile_window(runtime(), window_of(context)).counts
 

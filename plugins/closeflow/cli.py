@@ -210,7 +210,7 @@ def cmd_rules_accuracy(args: argparse.Namespace) -> int:
 
 def cmd_post_correct(args: argparse.Namespace) -> int:
     """Move an auto-posted invoice's line (or all its lines) to another account."""
-    from closeflow.ledger import CorrectionError, correct_posting
+    from closeflow.corrections import CorrectionError, correct_posting
     from closeflow.runtime import Runtime
 
     rt = Runtime.from_env()

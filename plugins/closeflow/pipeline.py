@@ -11,10 +11,12 @@ import json
 from decimal import Decimal
 
 from closeflow import run_lock
+from closeflow.bank_import import import_bank
 from closeflow.close import close_period, lock_period
 from closeflow.failpoints import failpoint
 from closeflow.ingest import ingest_window
-from closeflow.ledger import import_bank, post, reconcile_window
+from closeflow.invoice_posting import post
+from closeflow.reconciliation import reconcile_window
 from closeflow.report import nightly_report
 from closeflow.runtime import Runtime, Window, holds_connection
 from closeflow.steps import StepSummary, warehouse_step

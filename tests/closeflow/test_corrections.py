@@ -10,7 +10,8 @@ import pytest
 
 from closeflow.cli import main
 from closeflow.close import close_metrics
-from closeflow.ledger import CorrectionError, correct_posting, post
+from closeflow.corrections import CorrectionError, correct_posting
+from closeflow.invoice_posting import post
 from closeflow.posting import load_rules
 from closeflow.posting.engine import entry_id_for
 from closeflow.posting.suggest import history_from_ledger

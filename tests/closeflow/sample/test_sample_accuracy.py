@@ -17,7 +17,7 @@ import pytest
 
 from closeflow.cli import main
 from closeflow.close import close_metrics
-from closeflow.ledger import post
+from closeflow.invoice_posting import post
 from closeflow.pipeline import summary_lines
 from closeflow.runtime import Runtime, Window
 

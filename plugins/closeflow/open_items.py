@@ -1,0 +1,60 @@
+"""What the company owes per invoice: the posted accounts-payable credit less the payments
+matched to it, as of a night (so re-running an earlier night gives the same answer
+whatever ran after it), and raw.open_items as of everything the warehouse holds."""
+
+from __future__ import annotations
+
+import logging
+
+import pyarrow as pa
+
+from closeflow.runtime import Runtime, Window
+from closeflow.schemas import OPEN_ITEMS
+
+log = logging.getLogger(__name__)
+
+
+def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
+    """What we owe per invoice before the window's payments: posted AP less earlier matches.
+
+    With `window=None`, what is open after everything the warehouse holds.
+    """
+    raw = rt.warehouse.schema
+    ap = rt.company.company.ap_account
+    post_key = window.run_key("post") if window else "post:~"  # "~" sorts after any date
+    rec_key = window.run_key("reconcile") if window else "reconcile:~"
+    got = rt.warehouse.query(
+        f"""
+        WITH ap AS (
+            SELECT source_id AS item_id, -SUM(amount_txn) AS posted, MIN(currency) AS currency
+            FROM {raw}.journal_lines
+            WHERE source_type = 'invoice' AND account = :ap
+              AND run_id LIKE 'post:%' AND run_id <= :post_key
+            GROUP BY source_id
+        ), paid AS (
+            SELECT item_id, SUM(matched_amount) AS paid FROM {raw}.matches
+            WHERE run_id LIKE 'reconcile:%' AND run_id < :rec_key GROUP BY item_id
+        )
+        SELECT ap.item_id, i.supplier_id, i.supplier_name, i.supplier_iban AS supplier_account,
+               i.invoice_number, i.payment_reference, i.due_date,
+               ap.posted - COALESCE(paid.paid, 0) AS amount_open, ap.currency
+        FROM ap JOIN {raw}.invoices i ON i.invoice_id = ap.item_id
+        LEFT JOIN paid ON paid.item_id = ap.item_id
+        WHERE ap.posted - COALESCE(paid.paid, 0) <> 0
+        ORDER BY ap.item_id
+        """,
+        {"ap": ap, "post_key": post_key, "rec_key": rec_key},
+    )
+    if got.num_rows == 0:
+        return OPEN_ITEMS.empty_table()
+    return got.select(OPEN_ITEMS.names).cast(OPEN_ITEMS)
+
+
+def refresh_open_items(rt: Runtime) -> int:
+    """Rewrite raw.open_items as what is open now, whichever window ran last."""
+    items = open_items_as_of(rt, None)
+    with rt.warehouse.transaction() as t:
+        return t.replace("open_items", items, "TRUE")
+
+
+# ---------------------------------------------------------------- corrections

@@ -1,0 +1,184 @@
+"""The nightly reconciliation: match the night's bank lines to open items
+(closeflow.reconcile), then book the clearing, FX-difference and bank-fee entries against
+the bank's ledger account, replacing what the night's reconciliation (`reconcile:<day>`)
+wrote before; never into a closed period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from closeflow.failpoints import failpoint
+from closeflow.money import round_money, round_rate
+from closeflow.open_items import open_items_as_of, refresh_open_items
+from closeflow.periods import period_locks
+from closeflow.posting.engine import entry_id_for
+from closeflow.review import review_item
+from closeflow.runtime import Runtime, Window, period_of
+from closeflow.steps import StepSummary, warehouse_step
+
+log = logging.getLogger(__name__)
+
+
+def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
+    raw = rt.warehouse.schema
+    stmts = rt.warehouse.query(f"SELECT statement_id, account_id FROM {raw}.bank_statements")
+    out = {}
+    for row in stmts.to_pylist():
+        acct = rt.company.bank_account(row["account_id"])
+        if acct is not None:
+            out[row["statement_id"]] = acct.ledger_account
+    return out
+
+
+@warehouse_step("reconcile")
+def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
+    """Match the window's bank lines to open items; post clearing and fee entries."""
+    from closeflow.reconcile import reconcile
+
+    cfg = rt.company.company
+    fx = rt.company.fx
+    run_key = window.run_key("reconcile")
+    raw = rt.warehouse.schema
+    bank_lines = rt.warehouse.read_table(
+        "bank_lines",
+        "booking_date >= :s AND booking_date < :e ORDER BY line_id",
+        {"s": window.start, "e": window.end},
+    )
+    items = open_items_as_of(rt, window)
+    result = reconcile(bank_lines, items, run_key)
+    ledger_of = _bank_ledger_accounts(rt)
+    lines_by_id = {r["line_id"]: r for r in bank_lines.to_pylist()}
+    items_by_id = {r["item_id"]: r for r in items.to_pylist()}
+    ap_eur = {
+        r["source_id"]: r["amount"]
+        for r in rt.warehouse.query(
+            f"SELECT source_id, -SUM(amount) AS amount FROM {raw}.journal_lines "
+            f"WHERE source_type = 'invoice' AND account = :ap GROUP BY source_id",
+            {"ap": cfg.ap_account},
+        ).to_pylist()
+    }
+    posted_txn = {r["item_id"]: r["amount_open"] for r in items.to_pylist()}
+    locks = period_locks(rt)
+    journal: list[dict] = []
+    review = result.review_table().to_pylist()
+
+    def entry(
+        source_type: str,
+        source_id: str,
+        day: dt.date,
+        legs: list[tuple],
+        desc: str,
+        currency: str,
+        rate: Decimal,
+        supplier: str | None = None,
+    ) -> None:
+        eid = entry_id_for(source_type, source_id)
+        day, moved = locks.place(day)  # never into a closed period
+        desc = f"{desc} ({moved})" if moved else desc
+        for n, (account, amount, amount_txn) in enumerate(legs, start=1):
+            journal.append(
+                {
+                    "entry_id": eid,
+                    "line_no": n,
+                    "entry_date": day,
+                    "period": period_of(day),
+                    "account": account,
+                    "amount": amount,
+                    "currency": currency,
+                    "amount_txn": amount_txn,
+                    "fx_rate": round_rate(rate),
+                    "cost_center": None,
+                    "supplier_id": supplier,
+                    "source_type": source_type,
+                    "source_id": source_id,
+                    "rule_id": None,
+                    "rule_version": None,
+                    "description": desc,
+                    "run_id": run_key,
+                }
+            )
+        if sum(j["amount"] for j in journal if j["entry_id"] == eid) != 0:
+            raise ValueError(f"entry {eid} ({desc}) does not balance")  # a bug: never booked
+
+    for m in result.matches.to_pylist():
+        line, item = lines_by_id[m["bank_line_id"]], items_by_id[m["item_id"]]
+        bank_acct = ledger_of.get(line["statement_id"])
+        rate = fx.rate(line["currency"], line["booking_date"], cfg.functional_currency)
+        if bank_acct is None or rate is None:
+            review.append(
+                review_item(
+                    "bank_line",
+                    line["line_id"],
+                    "bank account or exchange rate unknown for this payment",
+                    run_key,
+                    statement=line["statement_id"],
+                )
+            )
+            continue
+        share = m["matched_amount"] / posted_txn[m["item_id"]] if posted_txn[m["item_id"]] else 0
+        ap_amount = round_money(ap_eur.get(m["item_id"], Decimal(0)) * share)
+        bank_amount = round_money(line["amount"] * rate)
+        legs = [
+            (cfg.ap_account, ap_amount, m["matched_amount"]),
+            (bank_acct, bank_amount, line["amount"]),
+        ]
+        diff = -(ap_amount + bank_amount)
+        if diff:
+            legs.append((cfg.fx_difference_account, diff, Decimal(0)))
+        entry(
+            "payment",
+            m["match_id"],
+            line["booking_date"],
+            legs,
+            f"Payment {item['supplier_name']} {item['invoice_number']}",
+            line["currency"],
+            rate,
+            item["supplier_id"],
+        )
+
+    keywords = [k.lower() for k in cfg.bank_fee_keywords]
+    unmatched = result.unmatched_lines.to_pylist()
+    fee_ids = set()
+    for line in unmatched:
+        text = f"{line['remittance_info'] or ''} {line['counterparty_name'] or ''}".lower()
+        if line["amount"] < 0 and any(k in text for k in keywords):
+            bank_acct = ledger_of.get(line["statement_id"])
+            rate = fx.rate(line["currency"], line["booking_date"], cfg.functional_currency)
+            if bank_acct is None or rate is None:
+                continue
+            amount = round_money(line["amount"] * rate)
+            entry(
+                "bank_fee",
+                line["line_id"],
+                line["booking_date"],
+                [
+                    (cfg.bank_fee_account, -amount, -line["amount"]),
+                    (bank_acct, amount, line["amount"]),
+                ],
+                line["remittance_info"] or "Bank charges",
+                line["currency"],
+                rate,
+            )
+            fee_ids.add(line["line_id"])
+    review = [r for r in review if r["item_id"] not in fee_ids]
+
+    with rt.warehouse.transaction() as t:
+        t.replace("matches", result.matches, "run_id = :r", {"r": run_key})
+        t.replace("journal_lines", journal, "run_id = :r", {"r": run_key})
+        t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
+        failpoint(f"reconcile:{window.key}")
+    summary = StepSummary(
+        "reconcile",
+        window.key,
+        {
+            "bank lines": bank_lines.num_rows,
+            "lines matched": result.matches.num_rows,
+            "bank fees booked": len(fee_ids),
+            "open items": refresh_open_items(rt),
+            "to review": len(review),
+        },
+    )
+    log.info(summary.line())
+    return summary
