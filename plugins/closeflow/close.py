@@ -107,10 +107,9 @@ def suggestion_accuracy(rt: Runtime, before_run: str, fraction: float = 0.2) -> 
     of the runs before `before_run`, at the rules' auto-post threshold: held_back,
     right, accuracy (a Decimal rate, None without a model), auto_posted,
     auto_posted_right, wrong_postings, model_version, history (lines), threshold."""
-    from closeflow.posting import load_rules
     from closeflow.posting.suggest import history_from_ledger, holdout_accuracy
 
-    rules = load_rules(rt.company.rules_path, accounts=rt.company.chart.codes())
+    rules = rt.company.posting_rules()
     threshold = rules.suggestions.auto_post_above
     history = history_from_ledger(rt, rules, before_run=before_run)
     out = {"history": history.num_rows, "threshold": threshold, "fraction": fraction}

@@ -271,6 +271,20 @@ class CompanyConfig:
     def rules_path(self) -> Path:
         return self.root / self.company.posting_rules
 
+    def posting_rules(self):  # noqa: ANN201 - closeflow.posting.rules.RuleSet
+        """The posting rules, checked against the chart of accounts, with company.yml's
+        AP control and rounding accounts (a ConfigError names the file and line)."""
+        from closeflow.posting import load_rules
+
+        return load_rules(
+            self.rules_path,
+            accounts=self.chart.codes(),
+            company_accounts={
+                "ap_account": self.company.ap_account,
+                "rounding_account": self.company.rounding_account,
+            },
+        )
+
     def bank_account(self, account_id: str) -> BankAccount | None:
         norm = account_id.replace(" ", "").upper()
         for acct in self.company.bank_accounts:

@@ -17,7 +17,6 @@ from closeflow.invoice_posting import (
 )
 from closeflow.open_items import refresh_open_items
 from closeflow.periods import period_locks
-from closeflow.posting import load_rules
 from closeflow.runtime import Runtime, Window
 
 log = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ def _correct_posting(
         window = Window.day(dt.date.fromisoformat(run_key.split(":", 1)[1]), rt.tz)
     except ValueError as exc:
         raise CorrectionError(f"entry {entry_id} was posted by {run_key}, not a night") from exc
-    rules = load_rules(cfg.rules_path, accounts=cfg.chart.codes())
+    rules = cfg.posting_rules()
     invoices, lines = night_batch(rt, window, iid)
     if invoices.num_rows != 1:
         raise CorrectionError(f"invoice {iid[:12]} is not among {run_key}'s invoices")

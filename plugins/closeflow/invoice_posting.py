@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from closeflow.failpoints import failpoint
 from closeflow.periods import PeriodLocks, period_locks
-from closeflow.posting import load_rules, post_invoices
+from closeflow.posting import post_invoices
 from closeflow.posting.engine import PostingResult
 from closeflow.posting.rules import Condition, Rule, Then
 from closeflow.runtime import Runtime, Window
@@ -66,7 +66,7 @@ def post(rt: Runtime, window: Window) -> StepSummary:
     """Post the invoices ingested in the window with the company's rules (and the
     corrections a controller made to their entries since)."""
     cfg = rt.company
-    rules = load_rules(cfg.rules_path, accounts=cfg.chart.codes())  # fails loudly, names line
+    rules = cfg.posting_rules()  # fails loudly, names line
     sync_accounts(rt)
     run_key = window.run_key("post")
     raw = rt.warehouse.schema

@@ -14,21 +14,29 @@ from closeflow.schemas import OPEN_ITEMS
 log = logging.getLogger(__name__)
 
 
+def payables_accounts(rt: Runtime) -> set[str]:
+    """The accounts an invoice's payable is credited to: company.yml's AP control account
+    and any a posting rule sets for its invoices (closeflow.posting.rules)."""
+    return rt.company.posting_rules().payables_accounts()
+
+
 def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
-    """What we owe per invoice before the window's payments: posted AP less earlier matches.
+    """What we owe per invoice before the window's payments: the payable its entry
+    credited (to whichever payables account) less earlier matches.
 
     With `window=None`, what is open after everything the warehouse holds.
     """
     raw = rt.warehouse.schema
-    ap = rt.company.company.ap_account
+    payables = {f"ap{n}": a for n, a in enumerate(sorted(payables_accounts(rt)))}
     post_key = window.run_key("post") if window else "post:~"  # "~" sorts after any date
     rec_key = window.run_key("reconcile") if window else "reconcile:~"
     got = rt.warehouse.query(
         f"""
         WITH ap AS (
-            SELECT source_id AS item_id, -SUM(amount_txn) AS posted, MIN(currency) AS currency
+            SELECT source_id AS item_id, -SUM(amount_txn) AS posted, MIN(currency) AS currency,
+                   MIN(account) AS ap_account
             FROM {raw}.journal_lines
-            WHERE source_type = 'invoice' AND account = :ap
+            WHERE source_type = 'invoice' AND account IN ({", ".join(":" + k for k in payables)})
               AND run_id LIKE 'post:%' AND run_id <= :post_key
             GROUP BY source_id
         ), paid AS (
@@ -37,13 +45,13 @@ def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
         )
         SELECT ap.item_id, i.supplier_id, i.supplier_name, i.supplier_iban AS supplier_account,
                i.invoice_number, i.payment_reference, i.due_date,
-               ap.posted - COALESCE(paid.paid, 0) AS amount_open, ap.currency
+               ap.posted - COALESCE(paid.paid, 0) AS amount_open, ap.currency, ap.ap_account
         FROM ap JOIN {raw}.invoices i ON i.invoice_id = ap.item_id
         LEFT JOIN paid ON paid.item_id = ap.item_id
         WHERE ap.posted - COALESCE(paid.paid, 0) <> 0
         ORDER BY ap.item_id
         """,
-        {"ap": ap, "post_key": post_key, "rec_key": rec_key},
+        {"post_key": post_key, "rec_key": rec_key, **payables},
     )
     if got.num_rows == 0:
         return OPEN_ITEMS.empty_table()

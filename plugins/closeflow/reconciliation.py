@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from closeflow.failpoints import failpoint
 from closeflow.money import round_money, round_rate
-from closeflow.open_items import open_items_as_of, refresh_open_items
+from closeflow.open_items import open_items_as_of, payables_accounts, refresh_open_items
 from closeflow.periods import period_locks
 from closeflow.posting.engine import entry_id_for
 from closeflow.review import review_item
@@ -51,12 +51,14 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     ledger_of = _bank_ledger_accounts(rt)
     lines_by_id = {r["line_id"]: r for r in bank_lines.to_pylist()}
     items_by_id = {r["item_id"]: r for r in items.to_pylist()}
+    payables = {f"ap{n}": a for n, a in enumerate(sorted(payables_accounts(rt)))}
+    in_payables = ", ".join(":" + k for k in payables)
     ap_eur = {
         r["source_id"]: r["amount"]
         for r in rt.warehouse.query(
             f"SELECT source_id, -SUM(amount) AS amount FROM {raw}.journal_lines "
-            f"WHERE source_type = 'invoice' AND account = :ap GROUP BY source_id",
-            {"ap": cfg.ap_account},
+            f"WHERE source_type = 'invoice' AND account IN ({in_payables}) GROUP BY source_id",
+            payables,
         ).to_pylist()
     }
     posted_txn = {r["item_id"]: r["amount_open"] for r in items.to_pylist()}
@@ -121,7 +123,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         ap_amount = round_money(ap_eur.get(m["item_id"], Decimal(0)) * share)
         bank_amount = round_money(line["amount"] * rate)
         legs = [
-            (cfg.ap_account, ap_amount, m["matched_amount"]),
+            (item["ap_account"] or cfg.ap_account, ap_amount, m["matched_amount"]),
             (bank_acct, bank_amount, line["amount"]),
         ]
         diff = -(ap_amount + bank_amount)

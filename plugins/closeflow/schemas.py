@@ -188,6 +188,7 @@ OPEN_ITEMS = pa.schema(
         ("due_date", pa.date32()),
         ("amount_open", MONEY),  # positive: what we owe, transaction currency
         ("currency", pa.string()),
+        bookkeeping("ap_account"),  # the payables account the invoice's entry credited
     ]
 )
 

@@ -250,10 +250,15 @@ class Suggestions(Strict):
     history: str | None = None  # Parquet of approved journal lines (default: the ledger)
 
 
+# The ledger's AP control and rounding accounts belong to company.yml; a rules file may
+# leave them out (they come from company.yml) or repeat them, but not differ.
+DEFAULT_ACCOUNTS = {"ap_account": "2000", "rounding_account": "8999"}
+
+
 class RuleSet(Strict):
     version: int = 1
-    ap_account: str = "2000"
-    rounding_account: str = "8999"
+    ap_account: str | None = None  # default: company.yml's (else 2000)
+    rounding_account: str | None = None  # default: company.yml's (else 8999)
     # how far (transaction currency) a document's total may be from net + tax and still
     # post, the difference going to rounding_account; beyond it, review
     rounding_tolerance: Decimal = Field(default=Decimal("0.05"), ge=0)
@@ -269,6 +274,12 @@ class RuleSet(Strict):
 
     def ordered(self) -> list[Rule]:
         return sorted(self.rules, key=lambda r: (r.priority, r.id))
+
+    def payables_accounts(self) -> set[str]:
+        """Every account an invoice's payable may be credited to: the AP control account
+        and any a rule sets for its invoices (an intercompany AP account, say)."""
+        own = {r.then.ap_account for r in self.rules if r.then.ap_account is not None}
+        return {self.ap_account or DEFAULT_ACCOUNTS["ap_account"], *own}
 
     def tax_account(self, rate: Decimal) -> str | None:
         for code in self.tax_codes.values():
@@ -286,12 +297,32 @@ def _walk(cond: Condition, loc: tuple):
         yield from _walk(cond.not_, loc + ("not",))
 
 
-def load_rules(path: Path | str, accounts: set[str] | None = None) -> RuleSet:
-    """Load and validate a rules file; `accounts` (chart codes) checks every account named."""
+def load_rules(
+    path: Path | str,
+    accounts: set[str] | None = None,
+    company_accounts: dict[str, str] | None = None,
+) -> RuleSet:
+    """Load and validate a rules file; `accounts` (chart codes) checks every account named.
+
+    `company_accounts` (company.yml's `ap_account` and `rounding_account`) fill the rules
+    file's when it leaves them out; a rules file that names another is refused: the
+    ledger has one AP control account and one rounding account."""
     path = Path(path)
     data, lines = read_yaml(path)
     rules = load_model(path, RuleSet, data=data)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    settled = {}
+    for key, fallback in DEFAULT_ACCOUNTS.items():
+        given, company = getattr(rules, key), (company_accounts or {}).get(key)
+        if given is not None and company is not None and given != company:
+            raise ConfigError(
+                path,
+                lines.get((key,)),
+                f"{key} {given!r} differs from company.yml's {company!r}: the ledger has one",
+                f"remove {key} here (company.yml's is used) or make them the same",
+            )
+        settled[key] = given or company or fallback
+    rules = rules.model_copy(update=settled)
 
     def line_of(loc: tuple) -> int | None:
         for n in range(len(loc), -1, -1):

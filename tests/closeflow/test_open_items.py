@@ -1,0 +1,182 @@
+"""Open items follow the payable wherever the posting put it: an invoice a rule posts to
+its own AP account (intercompany, say) is owed, paid and cleared on that account; and the
+ledger has one AP control account, set in company.yml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from closeflow.config import ConfigError
+from closeflow.invoice_posting import post
+from closeflow.open_items import open_items_as_of
+from closeflow.reconciliation import reconcile_window
+from closeflow.runtime import Runtime, Window
+from closeflow.sample.company import build_company, write_company_folder
+from closeflow.sample.fx import cny_rates
+from closeflow.sample.suppliers import build_suppliers
+
+DAY, PAID = dt.date(2026, 1, 5), dt.date(2026, 1, 12)
+KONTOR, PAPERLINE = "a" * 64, "b" * 64
+EUR_ACCOUNT = "DE76200400005094145761"
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def rt(tmp_path, request):
+    company = tmp_path / "company"
+    write_company_folder(
+        company,
+        build_company(7),
+        build_suppliers(7),
+        cny_rates(7, dt.date(2026, 1, 1), dt.date(2026, 2, 1)),
+        "2026-01",
+    )
+    chart = company / "chart_of_accounts.yml"
+    chart.write_text(
+        chart.read_text().replace(
+            '  - {code: "2100",',
+            '  - {code: "2050", name: "Intercompany payables", type: liability}\n'
+            '  - {code: "2100",',
+        )
+    )
+    # Kontor is a sister company: its invoices are intercompany payables
+    rules = company / "posting_rules.yml"
+    text = rules.read_text()
+    at = text.index('    when: {supplier_id: "SUP-007"}')
+    then = text.index("then:", at)
+    rules.write_text(text[: then + len("then: {")] + 'ap_account: "2050", ' + text[then + 7 :])
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    rt = Runtime(home=tmp_path, warehouse_url=url)
+    _ingest(rt)
+    post(rt, Window.day(DAY, rt.tz))
+    yield rt
+    rt.warehouse.dispose()
+
+
+def _ingest(rt: Runtime) -> None:
+    def invoice(iid, supplier, name, number, net):
+        tax = (net * D("0.19")).quantize(D("0.01"))
+        head = {
+            "invoice_id": iid,
+            "supplier_id": supplier,
+            "supplier_name": name,
+            "invoice_number": number,
+            "invoice_date": DAY,
+            "due_date": DAY + dt.timedelta(days=14),
+            "currency": "EUR",
+            "subtotal": net,
+            "tax_amount": tax,
+            "total": net + tax,
+            "document_type": "invoice",
+            "payment_reference": number,
+            "status": "extracted",
+            "period": "2026-01",
+            "run_id": "ingest:2026-01-05",
+        }
+        line = {
+            "invoice_id": iid,
+            "line_no": 1,
+            "description": "Toner schwarz" if supplier == "SUP-007" else "Printer paper A4",
+            "quantity": D(1),
+            "unit_price": net,
+            "amount": net,
+            "tax_rate": D("0.19"),
+            "tax_amount": tax,
+        }
+        manifest = {
+            "file_sha256": iid,
+            "source_uri": f"inbox/{number}.pdf",
+            "received_at": dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC),
+            "size_bytes": 1000,
+            "media_type": "application/pdf",
+            "status": "extracted",
+            "run_id": "ingest:2026-01-05",
+            "kind": "invoice",
+        }
+        return head, line, manifest
+
+    made = [
+        invoice(KONTOR, "SUP-007", "Kontor Büromarkt GmbH", "0004711", D("100.00")),
+        invoice(
+            PAPERLINE, "SUP-008", "PaperLine Office Supplies GmbH", "PL-2026-00101", D("50.00")
+        ),
+    ]
+    with rt.warehouse.transaction() as t:
+        t.insert("invoices", [h for h, _, _ in made])
+        t.insert("invoice_lines", [ln for _, ln, _ in made])
+        t.insert("file_manifest", [m for _, _, m in made])
+
+
+def _pay(rt: Runtime, reference: str, amount: D) -> None:
+    with rt.warehouse.transaction() as t:
+        t.insert(
+            "bank_statements",
+            [
+                {
+                    "statement_id": "S1",
+                    "account_id": EUR_ACCOUNT,
+                    "currency": "EUR",
+                    "run_id": "bank:2026-01-12",
+                }
+            ],
+        )
+        t.insert(
+            "bank_lines",
+            [
+                {
+                    "line_id": "S1-1",
+                    "statement_id": "S1",
+                    "booking_date": PAID,
+                    "value_date": PAID,
+                    "amount": -amount,
+                    "currency": "EUR",
+                    "counterparty_name": "Kontor Büromarkt GmbH",
+                    "remittance_info": f"Rechnung {reference}",
+                    "run_id": "bank:2026-01-12",
+                }
+            ],
+        )
+
+
+def test_an_invoice_on_its_own_ap_account_is_owed_paid_and_cleared_there(rt):
+    items = {r["item_id"]: r for r in open_items_as_of(rt, None).to_pylist()}
+    assert {i: (r["ap_account"], r["amount_open"]) for i, r in items.items()} == {
+        KONTOR: ("2050", D("119.00")),
+        PAPERLINE: ("2000", D("59.50")),
+    }
+    _pay(rt, "0004711", D("119.00"))
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    payment = rt.warehouse.read_table(
+        "journal_lines", "source_type = 'payment' ORDER BY line_no"
+    ).to_pylist()
+    assert [(j["account"], j["amount"]) for j in payment] == [
+        ("2050", D("119.00")),
+        ("1200", D("-119.00")),
+    ]
+    assert [r["item_id"] for r in open_items_as_of(rt, None).to_pylist()] == [PAPERLINE]
+    balance = rt.warehouse.scalar(
+        "SELECT SUM(amount) FROM raw.journal_lines WHERE account = '2050'"
+    )
+    assert balance == 0
+
+
+def test_the_rules_file_cannot_name_another_ap_account_than_company_yml(rt):
+    rules = rt.home / "company" / "posting_rules.yml"
+    text = rules.read_text()
+    assert 'ap_account: "2000"' in text  # the sample repeats company.yml's: allowed
+    rules.write_text(text.replace('ap_account: "2000"', 'ap_account: "2100"', 1))
+    line = text.splitlines().index('ap_account: "2000"') + 1
+    with pytest.raises(ConfigError) as err:
+        Runtime(home=rt.home, warehouse_url=rt.warehouse_url).company.posting_rules()
+    assert f"posting_rules.yml:{line}: ap_account '2100' differs from company.yml's '2000'" in str(
+        err.value
+    )
+    rules.write_text(text.replace('ap_account: "2000"\n', "", 1))  # left out: company.yml's
+    assert (
+        Runtime(home=rt.home, warehouse_url=rt.warehouse_url).company.posting_rules().ap_account
+        == "2000"
+    )
