@@ -2,7 +2,7 @@
 
 closeflow sample generate --home var --months 1
 closeflow ocr extract FILE... --json
-closeflow bank parse FILE --json
+closeflow bank parse FILE [--account ID] [--currency CCY] [--mapping M.yml] --json
 closeflow post --invoices I.parquet --lines L.parquet --rules R.yml --out DIR
 closeflow rules test --rules R.yml --invoices I.parquet [--lines L.parquet] [--against CUR.yml]
 closeflow rules accuracy [--period 2026-01]
@@ -93,7 +93,12 @@ def cmd_bank_parse(args: argparse.Namespace) -> int:
     from closeflow.bank import StatementError, parse_statements
 
     try:
-        for st in parse_statements(Path(args.file)):
+        for st in parse_statements(
+            Path(args.file),
+            account_id=args.account,
+            currency=args.currency,
+            mapping=args.mapping,
+        ):
             print(json.dumps(st.to_dict(), ensure_ascii=False))
     except StatementError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -407,8 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_ocr_extract)
 
     b = sub.add_parser("bank", help="bank statements").add_subparsers(dest="what", required=True)
-    bp = b.add_parser("parse", help="parse one statement file")
+    bp = b.add_parser(
+        "parse",
+        help="parse one statement file (camt.052/053/054, MT940/MT942, OFX/QFX, BAI2, CSV)",
+    )
     bp.add_argument("file")
+    bp.add_argument("--account", help="the account, for files that do not name it")
+    bp.add_argument("--currency", help="the currency, for files that do not say it")
+    bp.add_argument(
+        "--mapping",
+        help="a CSV mapping file (YAML) to read the file with (see closeflow.bank.mappings)",
+    )
     bp.add_argument("--json", action="store_true", help="JSON output (default)")
     bp.set_defaults(func=cmd_bank_parse)
 

@@ -1,10 +1,13 @@
 """Bank statements: read a statement file, whatever its format, into checked rows.
 
-`parse_statements(path)` detects the format from the content (formats.FORMATS) and
-returns one `ParsedStatement` per statement in the file, each with its
-`bank_statements` row, its `bank_lines` rows (Decimal amounts, money in positive,
-`datetime.date` dates, deterministic ids) and warnings for a finance user. Anything
-unusable raises `StatementError` naming file, line and problem.
+`parse_statements(path)` detects the format from the content (formats.FORMATS: ISO 20022
+camt.052/053/054, SWIFT MT940/MT942, OFX 1.x/2.x and QFX, BAI2, and bank CSV exports,
+read through a bank mapping file where one names the layout) and returns one
+`ParsedStatement` per statement in the file, each with its `bank_statements` row, its
+`bank_lines` rows (Decimal amounts, money in positive, `datetime.date` dates,
+deterministic ids, and a `line_key` that overlapping downloads of the same bank line
+share) and warnings for a finance user. Anything unusable raises `StatementError` naming
+file, line and problem.
 
 Decisions on the real sample files (tests/closeflow/bank/ asserts each):
 - A statement is rejected as a whole when one amount cannot be read (`12..34` in

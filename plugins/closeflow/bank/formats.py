@@ -3,8 +3,8 @@
 Each format is a `StatementFormat`: a name (written to `bank_statements.source_format`),
 a cheap `sniff` of the file's first bytes, and a `parse` that turns the whole file into
 statements. Detection asks the formats in registration order and the first that
-recognises the content wins, so specific formats (XML, tagged text) come before the
-catch-all CSV. A new format (MT940, OFX, BAI2) is one module and one `register` call.
+recognises the content wins, so specific formats (XML, tagged text, BAI2's records) come
+before the catch-all CSV. A new format is one module and one `register` call.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from closeflow.bank import camt053, csv_export
+from closeflow.bank import bai2, camt05x, csv_export, mt940, ofx
 from closeflow.bank.statement import ParsedStatement, SourceFile, StatementError
 
 _SNIFF_BYTES = 64 * 1024
@@ -39,7 +39,12 @@ def register(fmt: StatementFormat, *, before: str | None = None) -> None:
     FORMATS.update(items)
 
 
-register(StatementFormat(camt053.NAME, "ISO 20022 camt.053 XML", camt053.sniff, camt053.parse))
+register(
+    StatementFormat(camt05x.NAME, "ISO 20022 camt.052/053/054 XML", camt05x.sniff, camt05x.parse)
+)
+register(StatementFormat(mt940.NAME, "SWIFT MT940/MT942", mt940.sniff, mt940.parse))
+register(StatementFormat(ofx.NAME, "OFX 1.x/2.x and QFX", ofx.sniff, ofx.parse))
+register(StatementFormat(bai2.NAME, "BAI2", bai2.sniff, bai2.parse))
 register(StatementFormat(csv_export.NAME, "bank CSV export", csv_export.sniff, csv_export.parse))
 
 
@@ -55,16 +60,23 @@ def parse_statements(
     account_id: str | None = None,
     currency: str | None = None,
     source_format: str | None = None,
+    mapping: Path | str | None = None,
+    mapping_dirs: list[Path] | None = None,
 ) -> list[ParsedStatement]:
     """Every statement in the file at `path`, in file order.
 
     `account_id` and `currency` are used only where the file does not say them (a CSV
-    without account or currency column); `source_format` skips detection.
-    Raises `StatementError` (file, line, what is wrong) for anything unusable.
+    without account or currency column); `source_format` skips detection; `mapping` names
+    the CSV mapping file to read the file with (closeflow.bank.mappings), `mapping_dirs`
+    where mappings are looked for (default: `$CLOSEFLOW_HOME/company/bank_mappings`, then
+    closeflow's own). Raises `StatementError` (file, line, what is wrong) for anything
+    unusable.
     """
-    src = SourceFile.read(path, account_id, currency)
+    src = SourceFile.read(path, account_id, currency, mapping, mapping_dirs)
     if not src.data.strip():
         raise src.error(None, "the file is empty")
+    if mapping is not None:
+        source_format = source_format or csv_export.NAME
     name = source_format or detect_format(src.data)
     if name is None:
         known = ", ".join(f.description for f in FORMATS.values())
@@ -80,10 +92,17 @@ def parse_statement(
     account_id: str | None = None,
     currency: str | None = None,
     source_format: str | None = None,
+    mapping: Path | str | None = None,
+    mapping_dirs: list[Path] | None = None,
 ) -> ParsedStatement:
     """The one statement in the file at `path`; a file holding several is an error."""
     found = parse_statements(
-        path, account_id=account_id, currency=currency, source_format=source_format
+        path,
+        account_id=account_id,
+        currency=currency,
+        source_format=source_format,
+        mapping=mapping,
+        mapping_dirs=mapping_dirs,
     )
     if len(found) != 1:
         raise StatementError(

@@ -1,11 +1,26 @@
 """A parsed bank statement: the `bank_statements` row, its `bank_lines` rows, and the checks.
 
-Every format parser (camt.053, CSV, later MT940/OFX/BAI2) reads its file into `Entry`
-drafts and hands them to `build_statement`, which owns what must hold whatever the
+Every format parser (camt.052/053/054, MT940/MT942, OFX, BAI2, CSV) reads its file into
+`Entry` drafts and hands them to `build_statement`, which owns what must hold whatever the
 format: deterministic ids, one currency per statement, amounts that fit the warehouse,
 and opening balance + sum(lines) == closing balance. A file that breaks any of these
 raises `StatementError`, naming the file, the line and the problem in a finance user's
 words; nothing downstream ever sees half a statement.
+
+Each line also gets a `line_key`: the identity of the bank's booking itself, the same in
+every download that shows it (two overlapping CSV downloads of the same days; across
+formats too where both carry the bank's reference), so that an import can drop a line it
+already holds. It is a hash of the account, the currency and either the bank's own
+reference for the line (with its booking date and amount), or, when the bank gives none,
+a fingerprint of booking date, amount, counterparty name and account and text; to either
+is added the line's occurrence among the statement's lines with the same basis (two
+identical coffees on one day are occurrence 1 and 2 in every download that holds that
+whole day). `line_id` stays the line's place in its statement.
+
+Amounts are kept in cents (the warehouse's DECIMAL(18,2)): currencies with no minor unit
+(JPY, KRW, ...) are read as they are, currencies with three decimals (KWD, BHD, ...) are
+read when the amount is a whole number of cents (`1.250 KWD`) and refused, never rounded,
+when it is not (`1.255 KWD`).
 """
 
 from __future__ import annotations
@@ -28,6 +43,21 @@ from closeflow.schemas import BANK_LINES, BANK_STATEMENTS
 _MONEY_LIMIT = Decimal(10) ** 16
 
 
+# ISO 4217 minor units, where they are not 2 (decimals the currency's amounts are written in)
+_MINOR_UNITS = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+
+
+def minor_units(currency: str | None) -> int:
+    """How many decimals `currency`'s amounts have (ISO 4217); 2 when unknown."""
+    return _MINOR_UNITS.get((currency or "").upper(), 2)
+
+
 class StatementError(ValueError):
     """A bank statement that cannot be used. The message names file, line and problem."""
 
@@ -46,23 +76,38 @@ class SourceFile:
     sha256: str
     account_id: str | None = None  # caller's account id, for files that do not name one
     currency: str | None = None  # caller's currency, for files that do not name one
+    mapping: Path | None = None  # a CSV mapping file the caller names for this file
+    mapping_dirs: list[Path] | None = None  # where CSV mappings are looked for (None: default)
 
     @classmethod
     def read(
-        cls, path: Path | str, account_id: str | None = None, currency: str | None = None
+        cls,
+        path: Path | str,
+        account_id: str | None = None,
+        currency: str | None = None,
+        mapping: Path | str | None = None,
+        mapping_dirs: list[Path] | None = None,
     ) -> SourceFile:
         path = Path(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise StatementError(path, None, f"cannot read the file: {exc.strerror}") from exc
-        return cls(path, data, hashlib.sha256(data).hexdigest(), account_id, currency)
+        return cls(
+            path,
+            data,
+            hashlib.sha256(data).hexdigest(),
+            account_id,
+            currency.upper() if currency else None,
+            Path(mapping) if mapping else None,
+            mapping_dirs,
+        )
 
     def error(self, line: int | None, message: str) -> StatementError:
         return StatementError(self.path, line, message)
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One booked line as a format parser read it, before ids are assigned."""
 
@@ -118,6 +163,41 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@dataclass
+class Draft:
+    """One statement as a format parser read it; `build` checks it into a ParsedStatement."""
+
+    source_format: str
+    own_id: str | None
+    account_id: str
+    currency: str
+    entries: list[Entry]
+    opening: Balance | None = None
+    closing: Balance | None = None
+    from_date: dt.date | None = None
+    to_date: dt.date | None = None
+    warnings: list[str] = field(default_factory=list)
+    where: str = "statement"
+    line: int | None = None
+
+    def build(self, src: SourceFile) -> ParsedStatement:
+        return build_statement(
+            src,
+            source_format=self.source_format,
+            own_id=self.own_id,
+            account_id=self.account_id,
+            currency=self.currency,
+            entries=self.entries,
+            opening=self.opening,
+            closing=self.closing,
+            from_date=self.from_date,
+            to_date=self.to_date,
+            warnings=self.warnings,
+            where=self.where,
+            line=self.line,
+        )
+
+
 def statements_table(parsed: list[ParsedStatement]) -> pa.Table:
     """The `bank_statements` rows of `parsed` as an Arrow table (BANK_STATEMENTS)."""
     return pa.Table.from_pylist([p.statement for p in parsed], schema=BANK_STATEMENTS)
@@ -134,10 +214,30 @@ def statement_id(own_id: str | None, account_id: str, currency: str, file_sha256
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
-def money(src: SourceFile, line: int | None, value: Decimal, what: str) -> Decimal:
-    """`value` as cents; refuses amounts with fractions of a cent or too large to store."""
+def money(
+    src: SourceFile, line: int | None, value: Decimal, what: str, currency: str | None = None
+) -> Decimal:
+    """`value` as cents; refuses amounts with fractions of a cent or too large to store.
+
+    With `currency`, an amount with more decimals than the currency has is refused too
+    (`10.50 JPY`), and a three-decimal currency's amount must be whole cents: the
+    warehouse keeps 2 decimals, and rounding money away is never right."""
+    digits = minor_units(currency)
+    if digits < 2 and value != value.quantize(Decimal(1).scaleb(-digits)):
+        raise src.error(
+            line,
+            f"{what} {value} {currency} has decimals, but {currency} amounts have "
+            f"{'none' if digits == 0 else digits}",
+        )
     cents = value.quantize(CENT)
     if cents != value:
+        if digits > 2 and value == value.quantize(Decimal(1).scaleb(-digits)):
+            raise src.error(
+                line,
+                f"{what} {value} {currency} is not a whole number of cents: closeflow keeps "
+                f"amounts with 2 decimals and refuses to round the {currency} amount's "
+                f"last {digits - 2} decimal{'s' if digits > 3 else ''} away; book it by hand",
+            )
         raise src.error(line, f"{what} {value} has more than 2 decimal places")
     if abs(cents) >= _MONEY_LIMIT:
         raise src.error(line, f"{what} {value} is too large to be a bank amount")
@@ -198,7 +298,7 @@ def build_statement(
         if opening is None and closing is None:
             missing = "opening and closing balances"
         else:
-            missing = "an opening balance" if opening is None else "a closing balance"
+            missing = "opening balance" if opening is None else "closing balance"
         warnings.append(f"{where} has no {missing}: closeflow cannot check that no line is missing")
 
     dates = [e.booking_date for e in entries]
@@ -235,17 +335,61 @@ def build_statement(
         }
         for n, e in enumerate(entries, start=1)
     ]
+    for line_, key in zip(lines, line_keys(account_id, currency, lines), strict=True):
+        line_["line_key"] = key
     warnings.extend(_identical_entries(lines, entries, where))
     return ParsedStatement(statement, lines, warnings)
 
 
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").casefold().split())
+
+
+def line_keys(account_id: str, currency: str, lines: list[dict[str, Any]]) -> list[str]:
+    """The `line_key` of each line (see the module doc): the bank's reference with the
+    booking date and amount, else a fingerprint of date, amount, counterparty and text;
+    plus the line's occurrence among the statement's lines with the same basis."""
+    seen: dict[bytes, int] = defaultdict(int)
+    keys = []
+    for line in lines:
+        day, amount = line["booking_date"].isoformat(), f"{line['amount']:.2f}"
+        ref = _squash(line["bank_reference"])
+        if ref:
+            basis: tuple = ("ref", ref, day, amount)
+        else:
+            basis = (
+                "fp",
+                day,
+                amount,
+                _squash(line["counterparty_name"]),
+                _squash(line["counterparty_account"]).replace(" ", ""),
+                _squash(line["remittance_info"]),
+            )
+        text = "\x1f".join([account_id, currency, *basis])
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        seen[digest] += 1
+        keys.append(hashlib.sha256(digest + str(seen[digest]).encode()).hexdigest()[:24])
+    return keys
+
+
+def _same(line: dict) -> tuple:
+    return tuple(v for k, v in line.items() if k not in ("line_id", "statement_id", "line_key"))
+
+
 def _identical_entries(lines: list[dict], entries: list[Entry], where: str) -> list[str]:
     """One warning per group of entries identical in every field the bank gave."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    by_hash: dict[int, list[int]] = defaultdict(list)  # hashes only: memory stays small
     for i, line in enumerate(lines):
-        groups[tuple(v for k, v in line.items() if k not in ("line_id", "statement_id"))].append(i)
+        by_hash[hash(_same(line))].append(i)
+    groups: list[list[int]] = []
+    for idx in by_hash.values():
+        if len(idx) > 1:  # the same hash: split by the values themselves
+            by_value: dict[tuple, list[int]] = defaultdict(list)
+            for i in idx:
+                by_value[_same(lines[i])].append(i)
+            groups.extend(by_value.values())
     out = []
-    for idx in groups.values():
+    for idx in groups:
         if len(idx) < 2:
             continue
         first = lines[idx[0]]

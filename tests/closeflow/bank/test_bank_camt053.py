@@ -59,7 +59,11 @@ def test_iso_example_statement_with_datetime_bookings_and_a_batch() -> None:
     assert batch["counterparty_name"] is None and batch["end_to_end_id"] is None
     # the FX entry is booked in SEK; the EUR counter-value is the payment's, not the booking's
     assert fx["currency"] == "SEK" and fx["end_to_end_id"] == "AAAASS1085FINPSS"
-    assert st.warnings == []
+    # the batch says it holds 20 payments but lists none: one line, and a person is told
+    assert st.warnings == [
+        "statement AAAASESS-FP-STAT001, entry 2 (file line 94) books a batch of 20 "
+        "transactions as one line of -200,000.00 SEK; the file does not list them"
+    ]
 
 
 def test_two_statements_in_two_currencies() -> None:
@@ -292,8 +296,9 @@ def test_entities_are_refused(tmp_path: Path) -> None:
 
 
 def test_other_iso20022_messages_are_named_not_misread(tmp_path: Path) -> None:
-    path = camt(tmp_path, "", ns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02")
-    with pytest.raises(StatementError, match="a camt.052.001.02 document, not a camt.053"):
+    path = camt(tmp_path, "", ns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.01")
+    path.write_text(path.read_text().replace("camt.053", "camt.056"))
+    with pytest.raises(StatementError, match="a camt.056.001.01 document, not a camt.052"):
         parse_statements(path)
 
 
