@@ -4,6 +4,7 @@ owns (`bank:<day>`) are replaced in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import mimetypes
 from collections import Counter
@@ -12,6 +13,7 @@ from closeflow.alerts import quarantined_files
 from closeflow.duplicates import Original
 from closeflow.failpoints import failpoint
 from closeflow.intake import BANK_STATEMENT, receive
+from closeflow.masking import mask_account
 from closeflow.review import plain_reason, review_item
 from closeflow.runtime import Runtime, Window
 from closeflow.steps import StepSummary, warehouse_step
@@ -46,6 +48,16 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
         ).to_pylist()
     }
     seen_files = {r["file_sha256"]: r for r in earlier.values()}
+    # the bank's bookings already held (two downloads covering the same days): kept once
+    held = {
+        r["line_key"]
+        for r in rt.warehouse.query(
+            f"SELECT DISTINCT line_key FROM {raw}.bank_lines "
+            f"WHERE run_id < :r AND line_key IS NOT NULL",
+            {"r": run_key},
+        ).to_pylist()
+    }
+    overlapping = 0
     statements, lines, review, manifest = [], [], [], []
     for arrival in arrivals:
         status, reason = "extracted", None
@@ -77,15 +89,23 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
                 status = "duplicate"
                 original = Original.of(first["source_uri"], first["received_at"], window.tz)
                 reason = f"its statements were already imported from {original}"
+            new_lines = 0
             for p in fresh:
+                keep = [ln for ln in p.lines if ln.get("line_key") not in held]
+                held.update(ln.get("line_key") for ln in keep)
+                overlapping += len(p.lines) - len(keep)
+                new_lines += len(keep)
                 statements.append(p.statement | {"run_id": run_key})
-                lines.extend(line | {"run_id": run_key} for line in p.lines)
+                lines.extend(line | {"run_id": run_key} for line in keep)
                 earlier[p.statement["statement_id"]] = {
                     "statement_id": p.statement["statement_id"],
                     "file_sha256": arrival.file_sha256,
                     "source_uri": arrival.source_uri,
                     "received_at": arrival.received_at,
                 }
+            if fresh and not new_lines and any(p.lines for p in fresh):
+                status = "duplicate"
+                reason = "every line of it was already imported (an overlapping download)"
             seen_files[arrival.file_sha256] = {
                 "source_uri": arrival.source_uri,
                 "received_at": arrival.received_at,
@@ -110,6 +130,7 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
                 "kind": BANK_STATEMENT,
             }
         )
+    review += _balance_gaps(rt, statements, run_key)
     with rt.warehouse.transaction() as t:
         t.execute(f"DELETE FROM {raw}.bank_lines WHERE run_id = :r", {"r": run_key})
         t.execute(f"DELETE FROM {raw}.bank_statements WHERE run_id = :r", {"r": run_key})
@@ -129,7 +150,54 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
             "lines": len(lines),
             "rejected": counts.get("quarantined", 0),
             "duplicates": counts.get("duplicate", 0),
+            "lines already held": overlapping,
+            "balance gaps": sum(r["item_type"] == "statement_balance" for r in review),
         },
     )
     log.info(summary.line())
     return summary
+
+
+def _balance_gaps(rt: Runtime, statements: list[dict], run_key: str) -> list[dict]:
+    """Review items for statements whose opening balance is not the closing balance of
+    the account's statement before (a statement missing, or one of them wrong)."""
+    raw = rt.warehouse.schema
+    before = rt.warehouse.query(
+        f"SELECT statement_id, account_id, currency, to_date, closing_balance "
+        f"FROM {raw}.bank_statements WHERE run_id < :r AND closing_balance IS NOT NULL",
+        {"r": run_key},
+    ).to_pylist()
+    chain = sorted(
+        before + [s for s in statements if s.get("closing_balance") is not None],
+        key=lambda s: (s["to_date"] or dt.date.min, s["statement_id"]),
+    )
+    out = []
+    for st in statements:
+        if st.get("opening_balance") is None or st.get("from_date") is None:
+            continue
+        earlier = [
+            p
+            for p in chain
+            if (p["account_id"], p["currency"]) == (st["account_id"], st["currency"])
+            and p["to_date"] is not None
+            and p["to_date"] < st["from_date"]
+        ]
+        if not earlier or earlier[-1]["closing_balance"] == st["opening_balance"]:
+            continue
+        prev = earlier[-1]
+        account = mask_account(st["account_id"])
+        out.append(
+            review_item(
+                "statement_balance",
+                st["statement_id"],
+                f"the statement of account {account} from {st['from_date']} opens at "
+                f"{st['opening_balance']:,.2f} {st['currency']}, but the one before (to "
+                f"{prev['to_date']}) closed at {prev['closing_balance']:,.2f}: a statement "
+                "may be missing, or one of them is wrong",
+                run_key,
+                statement=st["statement_id"],
+                previous=prev["statement_id"],
+            )
+        )
+        log.warning(out[-1]["reason"])
+    return out

@@ -174,6 +174,9 @@ BANK_LINES = pa.schema(
         ("bank_reference", pa.string()),
         ("end_to_end_id", pa.string()),
         bookkeeping("run_id"),  # the bank import run that owns the row
+        # the bank's booking itself, the same in two overlapping downloads of it
+        # (closeflow.bank.statement.line_keys): an import keeps the first
+        bookkeeping("line_key"),
     ]
 )
 
