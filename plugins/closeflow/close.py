@@ -237,9 +237,12 @@ def close_metrics(rt: Runtime, period: str, computed_at: dt.datetime | None = No
     touchless = auto_posted - corrected
     review_open = (
         wh.scalar(
-            f"SELECT count(*) FROM {raw}.review_queue WHERE resolved_at IS NULL AND ("
+            f"SELECT count(*) FROM {raw}.review_queue q WHERE resolved_at IS NULL AND ("
             + " OR ".join(in_period(s).replace("run_id", "created_run_id") for s in steps)
-            + ")",
+            + ") AND NOT (q.item_type = 'bank_line' AND ("  # a later night explained it
+            f"EXISTS (SELECT 1 FROM {raw}.matches m WHERE m.bank_line_id = q.item_id) OR "
+            f"EXISTS (SELECT 1 FROM {raw}.journal_lines j WHERE j.source_type = 'bank_fee' "
+            f"AND j.source_id = q.item_id)))",
             day_keys,
         )
         or 0

@@ -34,18 +34,41 @@ def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
 
 @warehouse_step("reconcile")
 def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
-    """Match the window's bank lines to open items; post clearing and fee entries."""
+    """Match the bank lines still unexplained as of the window to what is open; post
+    clearing and fee entries.
+
+    Every night retries every line imported so far (by this night's import or an
+    earlier one) that no earlier night matched or booked as a fee, booked up to the
+    night's end: a payment that arrived before its invoice was posted, or a statement
+    that came days after its bookings, is matched the first night it can be. A line is
+    put in the review queue once, the first night it is left unmatched. What earlier
+    nights wrote stands; re-running a night gives the same answer whatever ran after it.
+    """
     from closeflow.reconcile import reconcile
 
     cfg = rt.company.company
     fx = rt.company.fx
     run_key = window.run_key("reconcile")
     raw = rt.warehouse.schema
+    keys = {"rec": run_key, "bank": window.run_key("bank"), "e": window.end}
     bank_lines = rt.warehouse.read_table(
         "bank_lines",
-        "booking_date >= :s AND booking_date < :e ORDER BY line_id",
-        {"s": window.start, "e": window.end},
+        f"""COALESCE(run_id, '') <= :bank AND booking_date < :e
+        AND NOT EXISTS (SELECT 1 FROM {raw}.matches m
+                        WHERE m.bank_line_id = {raw}.bank_lines.line_id AND m.run_id < :rec)
+        AND NOT EXISTS (SELECT 1 FROM {raw}.journal_lines j WHERE j.source_type = 'bank_fee'
+                        AND j.source_id = {raw}.bank_lines.line_id AND j.run_id < :rec)
+        ORDER BY line_id""",
+        keys,
     )
+    reviewed = {
+        r["item_id"]
+        for r in rt.warehouse.query(
+            f"SELECT DISTINCT item_id FROM {raw}.review_queue WHERE item_type = 'bank_line' "
+            f"AND created_run_id LIKE 'reconcile:%' AND created_run_id < :rec",
+            keys,
+        ).to_pylist()
+    }
     items = open_items_as_of(rt, window)
     result = reconcile(bank_lines, items, run_key)
     ledger_of = _bank_ledger_accounts(rt)
@@ -164,7 +187,12 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
                 rate,
             )
             fee_ids.add(line["line_id"])
-    review = [r for r in review if r["item_id"] not in fee_ids]
+    review = [
+        r
+        for r in review
+        if r["item_id"] not in fee_ids
+        and not (r["item_type"] == "bank_line" and r["item_id"] in reviewed)
+    ]
 
     with rt.warehouse.transaction() as t:
         t.replace("matches", result.matches, "run_id = :r", {"r": run_key})
@@ -175,7 +203,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         "reconcile",
         window.key,
         {
-            "bank lines": bank_lines.num_rows,
+            "bank lines tried": bank_lines.num_rows,
             "lines matched": result.matches.num_rows,
             "bank fees booked": len(fee_ids),
             "open items": refresh_open_items(rt),

@@ -180,3 +180,58 @@ def test_the_rules_file_cannot_name_another_ap_account_than_company_yml(rt):
         Runtime(home=rt.home, warehouse_url=rt.warehouse_url).company.posting_rules().ap_account
         == "2000"
     )
+
+
+def test_a_line_left_unmatched_is_retried_every_night_until_it_matches(rt):
+    """A payment booked (and imported) the night before its invoice was posted is left
+    unmatched that night, with one review item, and matched the next night; re-running
+    the first night gives the same answer; the close no longer counts it as open."""
+    from closeflow.close import close_metrics
+
+    sunday = DAY - dt.timedelta(days=1)
+    with rt.warehouse.transaction() as t:
+        t.insert(
+            "bank_statements",
+            [
+                {
+                    "statement_id": "S0",
+                    "account_id": EUR_ACCOUNT,
+                    "currency": "EUR",
+                    "run_id": "bank:2026-01-04",
+                }
+            ],
+        )
+        t.insert(
+            "bank_lines",
+            [
+                {
+                    "line_id": "S0-1",
+                    "statement_id": "S0",
+                    "booking_date": sunday,
+                    "amount": D("-59.50"),
+                    "currency": "EUR",
+                    "counterparty_name": "PaperLine Office Supplies GmbH",
+                    "remittance_info": "PL-2026-00101",
+                    "run_id": "bank:2026-01-04",
+                }
+            ],
+        )
+    first = reconcile_window(rt, Window.day(sunday, rt.tz)).counts
+    assert (first["bank lines tried"], first["lines matched"]) == (1, 0)
+    second = reconcile_window(rt, Window.day(DAY, rt.tz)).counts
+    assert (second["bank lines tried"], second["lines matched"]) == (1, 1)
+    [match] = rt.warehouse.read_table("matches").to_pylist()
+    assert (match["bank_line_id"], match["item_id"], match["run_id"]) == (
+        "S0-1",
+        PAPERLINE,
+        "reconcile:2026-01-05",
+    )
+    reviews = rt.warehouse.read_table("review_queue", "item_type = 'bank_line'").to_pylist()
+    assert [(r["item_id"], r["created_run_id"]) for r in reviews] == [
+        ("S0-1", "reconcile:2026-01-04")
+    ]
+    # a later night finds nothing left to try; an earlier night re-run is as it was
+    assert reconcile_window(rt, Window.day(PAID, rt.tz)).counts["bank lines tried"] == 0
+    assert reconcile_window(rt, Window.day(sunday, rt.tz)).counts["lines matched"] == 0
+    assert rt.warehouse.read_table("matches").num_rows == 1
+    assert close_metrics(rt, "2026-01")["review_queue_open"] == 0
