@@ -15,7 +15,10 @@ Corpora:
 - the 41 real ZUGFeRD 1.0 / 2.x (Factur-X) hybrid PDFs of ../shared/data/einvoices, as
   copied into tests/fixtures/shared_data/einvoices, read from their embedded XML
   (ocr.einvoice) and scored field by field, exactly, against the XML's values in their
-  expected.json.
+  expected.json;
+- the 67 real scanned till receipts of ../shared/data/receipts (ICDAR 2019 SROIE), read in
+  place and never copied (the data set has no licence; skipped where it is absent), scored
+  on total, date and merchant (`receipt_scores`); --receipts-only runs just them.
 
 A field counts only where the truth has a value. An invoice sent to review is still scored
 on what it read; the table also shows the share that came out `extracted` and, of those,
@@ -24,7 +27,7 @@ Targets (issue 3) apply to number, dates, net, tax, total and supplier tax id, e
 on its own. The benchmark prints; it never fails.
 
     python bench/ocr_accuracy.py [--days N] [--seed S] [--eu-scans K] [--workers W]
-                                 [--misses] [--json]
+                                 [--misses] [--json] [--receipts-only]
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # the real invoices of ../shared/data, copied with their licence into the test fixtures
 REAL_INVOICES = ROOT / "tests" / "fixtures" / "shared_data" / "invoices"
 EINVOICES = ROOT / "tests" / "fixtures" / "shared_data" / "einvoices"
+# the SROIE receipts: no licence, so read where ../shared has them and never copied
+RECEIPTS = ROOT.parent / "shared" / "data" / "receipts"
+RECEIPTS_ASIDE = 5  # every 5th receipt (by name) was kept aside while the rules were made
 REAL_SCAN_DPI = 200
 START = dt.date(2026, 1, 5)  # a Monday
 DEFAULT_DAYS = 45
@@ -472,6 +478,160 @@ def print_misses(scores: dict) -> None:
             )
 
 
+# ---------------------------------------------------------------------------- receipts
+
+
+def _receipt_amount(text: str) -> Decimal:
+    """The labels' total: currency marks stripped ("RM20.40", "$8.20", "RM 9.00")."""
+    return Decimal("".join(ch for ch in text if ch.isdigit() or ch == "."))
+
+
+_MONTH_ABBR = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+
+
+def _receipt_date(text: str) -> dt.date:
+    """The labels' date as printed, read day-first ("05/01/17", "26-03-18", "(06/12/2016)",
+    "11 Jan 2016", "2018-03-18"): written independently of ocr.normalize."""
+    import re
+
+    text = text.strip("() ")
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", text):
+        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+        return dt.date(year, int(m[2]), int(m[1]))
+    if m := re.fullmatch(r"(\d{1,2})\s*([A-Za-z]{3})[A-Za-z]*\s*(\d{4})", text):
+        return dt.date(int(m[3]), _MONTH_ABBR.index(m[2].lower()) + 1, int(m[1]))
+    raise ValueError(f"unreadable receipt date {text!r}")
+
+
+MERCHANT_MATCH = 90  # rapidfuzz ratio of the upper-cased, space-collapsed names
+
+
+def _merchant_right(got: str | None, want: str) -> bool:
+    from rapidfuzz import fuzz
+
+    def norm(name: str | None) -> str:
+        return " ".join((name or "").upper().split())
+
+    return got is not None and fuzz.ratio(norm(got), norm(want)) >= MERCHANT_MATCH
+
+
+def _receipt_one(path: str) -> dict:
+    from ocr.extract import extract_file
+
+    t = time.perf_counter()
+    inv = extract_file(path)
+    return {
+        "path": path,
+        "seconds": time.perf_counter() - t,
+        "status": inv.status,
+        "document_type": inv.document_type,
+        "total": inv.total,
+        "date": inv.invoice_date,
+        "merchant": inv.supplier_name,
+        "reasons": inv.review_reasons,
+    }
+
+
+def receipt_scores(workers: int) -> dict | None:
+    """extract_file on each SROIE receipt, scored per field: the total numerically (currency
+    marks stripped), the date by value (the label read day-first), the merchant by
+    rapidfuzz ratio >= MERCHANT_MATCH of the upper-cased, space-collapsed names. Also the
+    share that came out `extracted` and, of all receipts, those extracted with a field
+    wrong ("wrong but trusted"). None where ../shared/data/receipts is absent."""
+    if not RECEIPTS.is_dir():
+        return None
+    paths = sorted(RECEIPTS.glob("*.jpg"))
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=("",),
+    ) as pool:
+        rows = list(pool.map(_receipt_one, [str(p) for p in paths]))
+    for k, row in enumerate(rows):
+        want = json.loads(Path(row["path"]).with_suffix(".expected.json").read_text("utf-8"))
+        row["aside"] = k % RECEIPTS_ASIDE == RECEIPTS_ASIDE - 1
+        row["right"] = {
+            "total": row["total"] == _receipt_amount(want["total"]),
+            "date": row["date"] == _receipt_date(want["date"]),
+            "merchant": _merchant_right(row["merchant"], want["company"]),
+        }
+        row["want"] = {"total": want["total"], "date": want["date"], "merchant": want["company"]}
+
+    def summary(subset: list[dict]) -> dict:
+        n = len(subset)
+        out = {"documents": n}
+        for field in ("total", "date", "merchant"):
+            right = sum(r["right"][field] for r in subset)
+            out[field] = {"right": right, "accuracy": _share(right, n)}
+        extracted = [r for r in subset if r["status"] == "extracted"]
+        wrong = [r for r in extracted if not all(r["right"].values())]
+        out["extracted"] = len(extracted)
+        out["as_receipt"] = sum(r["document_type"] == "receipt" for r in subset)
+        out["quarantined"] = sum(r["status"] == "quarantined" for r in subset)
+        out["wrong_but_trusted"] = [Path(r["path"]).stem for r in wrong]
+        out["seconds_per_document"] = _share(sum(r["seconds"] for r in subset), n)
+        return out
+
+    misses = [
+        {
+            "document": Path(r["path"]).stem,
+            "status": r["status"],
+            "got": {"total": str(r["total"]), "date": str(r["date"]), "merchant": r["merchant"]},
+            "want": r["want"],
+            "wrong": [f for f, ok in r["right"].items() if not ok],
+        }
+        for r in rows
+        if not all(r["right"].values())
+    ]
+    return {
+        "all": summary(rows),
+        "kept_aside": summary([r for r in rows if r["aside"]]),
+        "developed_on": summary([r for r in rows if not r["aside"]]),
+        "misses": misses,
+    }
+
+
+def receipt_table(receipts: dict | None, misses: bool = False) -> str:
+    if receipts is None:
+        return (
+            "receipts: ../shared/data/receipts not found: skipped (the SROIE receipts have no "
+            "licence and are not copied into the project)"
+        )
+    keys = ("all", "kept_aside", "developed_on")
+    out = [
+        "receipts (../shared/data/receipts, SROIE; every 5th kept aside while developing):",
+        f"{'':<22}" + "".join(f"{k:>16}" for k in keys),
+    ]
+
+    def row(label: str, fmt) -> None:
+        out.append(f"{label:<22}" + "".join(f"{fmt(receipts[k]):>16}" for k in keys))
+
+    row("documents", lambda s: str(s["documents"]))
+    for field in ("total", "date", "merchant"):
+        row(field, lambda s, f=field: f"{s[f]['right']}/{s['documents']} {_pct(s[f]['accuracy'])}")
+    row("read as receipt", lambda s: f"{s['as_receipt']}/{s['documents']}")
+    row("came out extracted", lambda s: f"{s['extracted']}/{s['documents']}")
+    row("wrong but trusted", lambda s: f"{len(s['wrong_but_trusted'])}/{s['documents']}")
+    row("quarantined", lambda s: f"{s['quarantined']}/{s['documents']}")
+    row("s per document", lambda s: f"{s['seconds_per_document']:.2f}")
+    out.append(
+        "targets: total >= 85 %, date >= 90 %, merchant >= 70 %, wrong but trusted <= 0.5 %; "
+        f"merchant right: rapidfuzz ratio >= {MERCHANT_MATCH} upper-cased"
+    )
+    if receipts["all"]["wrong_but_trusted"]:
+        out.append(f"wrong but trusted: {', '.join(receipts['all']['wrong_but_trusted'])}")
+    if misses:
+        for m in receipts["misses"]:
+            out.append(
+                f"  {m['document']} ({m['status']}) {', '.join(m['wrong'])}: "
+                f"got {m['got']} want {m['want']}"
+            )
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------- main
 
 
@@ -485,7 +645,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--misses", action="store_true", help="list every wrong field")
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    ap.add_argument("--receipts-only", action="store_true", help="only the SROIE receipts")
     args = ap.parse_args()
+    if args.receipts_only:
+        receipts = receipt_scores(args.workers)
+        print(json.dumps(receipts, indent=2) if args.json else receipt_table(receipts, args.misses))
+        return
 
     from rich.console import Console
     from rich.progress import (
@@ -529,6 +694,7 @@ def main() -> None:
         results = run_all(tasks, home / "company", args.workers, lambda: bar.advance(reading))
     seconds = time.perf_counter() - t0
     scores = score(results)
+    receipts = receipt_scores(args.workers)
     header = (
         f"ocr accuracy: generated {args.days} days from {START} (seed {args.seed}) + "
         f"{len(list(REAL_INVOICES.glob('*.pdf')))} real invoices + 4 European invoices "
@@ -543,6 +709,7 @@ def main() -> None:
             "workers": args.workers,
             "seconds": round(seconds, 1),
             "corpora": scores,
+            "receipts": receipts,
         }
         json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -550,6 +717,8 @@ def main() -> None:
     print_table(scores, header)
     if args.misses:
         print_misses(scores)
+    print()
+    print(receipt_table(receipts, args.misses))
 
 
 if __name__ == "__main__":

@@ -30,8 +30,13 @@ Chinese VAT scans are timed apart in (i), since closeflow reads them twice (eng,
 chi_sim) where the bare baseline runs chi_sim once (what a user who knew the language
 would run). The benchmark prints; it never fails.
 The machine is shared: the load average is printed with the figures.
+--receipts times instead the 67 real scanned till receipts of ../shared/data/receipts
+(SROIE: no licence, read in place): `extract_file` (no supplier file, as a receipt comes
+in) vs the bare `tesseract` command (eng, --psm 3, the --dpi closeflow's `prepare` uses)
+on each JPEG, CPU and wall seconds per receipt, best of --rounds.
 
     python bench/ocr_speed.py [--days N] [--seed S] [--rounds R] [--copies C] [--json]
+                              [--receipts]
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ START = dt.date(2026, 1, 5)
 TARGET_OCR_RATIO = 1.10
 TARGET_TEXT_PAGES_PER_S = 100.0
 TARGET_SCALING = 1.8
+RECEIPTS = ROOT.parent / "shared" / "data" / "receipts"  # SROIE: no licence, never copied
 
 
 @dataclass(frozen=True)
@@ -258,6 +264,63 @@ def bench_ocr(scans: list[Scan], rounds: int, progress) -> dict:
             "closeflow_split_s_per_page": split,
         }
     return out
+
+
+def bench_receipts(rounds: int, progress) -> dict | None:
+    """(i) on the SROIE receipts: bare tesseract vs `extract_file` without a supplier file,
+    best of `rounds` per receipt; None where ../shared/data/receipts is absent."""
+    from ocr import load, tesseract
+
+    if not RECEIPTS.is_dir():
+        return None
+    scans, bare_of = [], {}
+    copies = Path(tempfile.mkdtemp(prefix="ocr_speed_receipts_"))
+    for path in sorted(RECEIPTS.glob("*.jpg")):
+        ((image, dpi),) = list(load.open_images(path.read_bytes()))
+        _, used_dpi = tesseract.prepare(image, dpi)
+        scan = Scan(path, "receipt", used_dpi, tesseract.ENGLISH)
+        scans.append(scan)
+        try:
+            bare_tesseract(scan)
+            bare_of[path] = scan
+        except subprocess.CalledProcessError:  # a JPEG leptonica cannot decode: a PNG copy
+            copy = copies / f"{path.stem}.png"
+            image.save(copy)
+            bare_of[path] = Scan(copy, "receipt", used_dpi, tesseract.ENGLISH)
+
+    def bare(scan: Scan) -> None:
+        bare_tesseract(bare_of[scan.path])
+
+    methods = {"bare tesseract": bare, "extract_file": closeflow_extract_alone}
+    best: dict[str, dict[Path, tuple[float, float]]] = {m: {} for m in methods}
+    for r in range(rounds):
+        order = list(methods.items())[:: -1 if r % 2 else 1]
+        for scan in scans:
+            for name, fn in order:
+                wall, cpu = _timed(fn, scan)
+                old = best[name].get(scan.path, (wall, cpu))
+                best[name][scan.path] = (min(wall, old[0]), min(cpu, old[1]))
+                progress()
+    n = len(scans)
+    figures = {
+        name: {
+            "s_per_page": sum(w for w, _ in best[name].values()) / n,
+            "cpu_s_per_page": sum(c for _, c in best[name].values()) / n,
+        }
+        for name in methods
+    }
+    bare, ours = figures["bare tesseract"], figures["extract_file"]
+    return {
+        "receipts": n,
+        "bare_on_png_copies": sum(b.path != p for p, b in bare_of.items()),
+        "rounds": rounds,
+        "figures": figures,
+        "ratio": {
+            "wall": ours["s_per_page"] / bare["s_per_page"],
+            "cpu": ours["cpu_s_per_page"] / bare["cpu_s_per_page"],
+        },
+        "load": os.getloadavg()[0],
+    }
 
 
 # ---------------------------------------------------------------------------- (ii) text
@@ -474,7 +537,28 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="best of this many runs")
     ap.add_argument("--copies", type=int, default=2, help="each scan this often in (iii)")
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    ap.add_argument("--receipts", action="store_true", help="time the SROIE receipts only")
     args = ap.parse_args()
+    if args.receipts:
+        res = bench_receipts(args.rounds, lambda: None)
+        if res is None:
+            print("receipts: ../shared/data/receipts not found: skipped")
+        elif args.json:
+            json.dump(res, sys.stdout, indent=2)
+            print()
+        else:
+            for name, f in res["figures"].items():
+                print(
+                    f"{name:<16} {f['cpu_s_per_page']:.3f} CPU s, "
+                    f"{f['s_per_page']:.3f} s per receipt"
+                )
+            print(
+                f"extract_file / bare: CPU {res['ratio']['cpu']:.2f}, wall "
+                f"{res['ratio']['wall']:.2f} ({res['receipts']} receipts, "
+                f"{res['bare_on_png_copies']} of them bare as a PNG copy, best of "
+                f"{res['rounds']}, load {res['load']:.1f})"
+            )
+        return
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -29,7 +29,7 @@ import pytesseract
 from PIL import Image
 
 from closeflow.money import round_money
-from ocr import einvoice, load, pdf, reread, tesseract
+from ocr import einvoice, load, pdf, receipts, reread, tesseract
 from ocr.chinese import invoice_kind
 from ocr.fields import CORROBORATED, Fields, document_type, extract_fields, language
 from ocr.items import line_items
@@ -37,7 +37,13 @@ from ocr.layout import Line, Word, build_lines
 from ocr.model import ExtractedInvoice, ExtractionMethod, LineItem
 from ocr.normalize import find_amounts, parse_rate
 from ocr.suppliers import SupplierLike, match_supplier, pin_master_data
-from ocr.validate import DEFAULT_MIN_CONFIDENCE, not_an_invoice, review_reasons, tax_breakdown
+from ocr.validate import (
+    DEFAULT_MIN_CONFIDENCE,
+    not_an_invoice,
+    review_reasons,
+    tax_breakdown,
+    unread_reasons,
+)
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +173,7 @@ def _read_document(
                 methods.add("ocr")
     else:
         for n, (image, image_dpi) in enumerate(load.open_images(file.data)):
+            image = receipts.trim_scanner_edges(image)  # a flatbed's black edges
             page_words, lang, turned = _ocr(image, image_dpi, timeout, n, lang, min_skew)
             parts.append(OcrPart(turned, image_dpi, lang, page_words, None, min_skew))
             methods.add("ocr")
@@ -257,6 +264,9 @@ def _better(new: ExtractedInvoice, old: ExtractedInvoice) -> bool:
         return False
     if (new.status == "extracted") != (old.status == "extracted"):
         return new.status == "extracted"
+    receipt = "receipt" in (new.document_type, old.document_type)
+    if receipt and (new.total is None) != (old.total is None):  # a receipt is its total
+        return new.total is not None
     if len(new.review_reasons) != len(old.review_reasons):
         return len(new.review_reasons) < len(old.review_reasons)
     return (found(new), len(new.line_items)) > (found(old), len(old.line_items))
@@ -471,16 +481,22 @@ def _build(
         invoice_kind=invoice_kind(text.splitlines()),
     )
     confidence = _read_header(inv, fields)
+    receipt_notes: list[str] = []
+    if inv.document_type == "receipt":  # the till's own arithmetic (ocr.receipts)
+        receipt_notes = receipts.read_receipt(inv, lines, confidence, min_confidence)
     master_reasons: list[str] = []
     if suppliers:
         fields, confidence, master_reasons = _identify(
             inv, lines, text, fields, suppliers, confidence
         )
     items, rate = line_items(lines), _printed_rate(lines, fields)
-    _complete_amounts(inv, items, rate, confidence)
+    if inv.document_type != "receipt":  # a receipt's amounts are reconciled already
+        _complete_amounts(inv, items, rate, confidence)
     inv.field_confidence = confidence
     _attach_items(inv, items, rate)
-    reason = not_an_invoice(inv, text)
+    # a page OCR read mostly as doubtful fragments shows no evidence either way: review
+    unreadable = tesseract.reads_badly([w for line in lines for w in line.words])
+    reason = None if unreadable else not_an_invoice(inv, text)
     if reason:
         inv.status, inv.review_reasons = "quarantined", [reason]
         return inv
@@ -488,6 +504,7 @@ def _build(
     if words_total is not None and inv.document_type == "credit_note":
         words_total = abs(words_total)
     inv.total_in_words = words_total
+    master_reasons += unread_reasons(inv, text) + receipt_notes
     inv.review_reasons = master_reasons + review_reasons(
         inv, amount_in_words=words_total, min_confidence=min_confidence, today=today
     )

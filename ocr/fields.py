@@ -88,6 +88,7 @@ LABELS: list[Label] = [
     Label("invoice_number", _rx(r"\bfacture\s*n[°o]|n[°o]\s*de\s*facture"), 1.0, "id"),
     Label("invoice_number", _rx(rf"\b(?:bill|receipt|document|doc\.?)\s*{_NO}"), 0.9, "id"),
     Label("invoice_number", _rx(r"\bbeleg[\s-]*(?:nr\.?|nummer)"), 0.9, "id"),
+    Label("invoice_number", _rx(rf"\b(?:cash\s*)?inv\.?\s*{_NO}"), 0.9, "id"),
     Label(
         "invoice_number",
         _rx(
@@ -395,7 +396,8 @@ LEGAL_FORM_RX = re.compile(  # case-sensitive: "AG", "AB", "Oy" are words in low
     r"(?<![\w.])(?:GmbH(?:\s*&\s*Co\.?\s*KG)?|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|LTD\.?|Limited|"
     r"LIMITED|Inc\.?|INC\.?|LLC|LLP|PLC|plc|Corp\.?|Corporation|S\.A\.S?|SAS|SARL|B\.V\.|BV|"
     r"N\.V\.|S\.p\.A\.|S\.r\.l\.|S\.L\.(?:U\.)?|SLU?|EURL|Oy|AB|A/S|Pvt\.?\s*Ltd\.?|"
-    r"Private\s+Limited)(?!\w)|"
+    r"Private\s+Limited|SDN\.?\s*BHD\.?|Sdn\.?\s*Bhd\.?|BHD\.?|Bhd\.?|S/B|PTE\.?\s*LTD\.?|"
+    r"Pte\.?\s*Ltd\.?)(?!\w)(?!\.?\s*(?:GST|VAT|Tax|TAX|tax)\b)|"
     r"有限公司|公司"
 )
 TITLE_RX = _rx(
@@ -1036,9 +1038,14 @@ def extract_fields(lines: list[Line], extra_labels: Sequence[Label] = ()) -> Fie
 
 
 def document_type(lines: list[Line]) -> str:
-    """'credit_note' if the first lines title the document so, else 'invoice'."""
+    """'credit_note' if the first lines title the document so, 'receipt' for a till
+    receipt (ocr.receipts.is_receipt: the evidence), else 'invoice'."""
+    from ocr.receipts import is_receipt  # ocr.receipts imports nothing of this module
+
     head = [ln for ln in lines if ln.page == lines[0].page][:15] if lines else []
-    return "credit_note" if any(CREDIT_NOTE_RX.search(fold(ln.text)) for ln in head) else "invoice"
+    if any(CREDIT_NOTE_RX.search(fold(ln.text)) for ln in head):
+        return "credit_note"
+    return "receipt" if is_receipt(lines) else "invoice"
 
 
 def language_votes(text: str) -> dict[str, int]:

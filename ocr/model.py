@@ -57,13 +57,16 @@ class ExtractedInvoice(BaseModel):
     subtotal: Decimal | None = None
     tax_amount: Decimal | None = None
     total: Decimal | None = None
-    document_type: Literal["invoice", "credit_note"] = "invoice"
+    # "receipt": a till receipt, the voucher of an expense claim (ocr.receipts)
+    document_type: Literal["invoice", "credit_note", "receipt"] = "invoice"
     # Chinese VAT invoices only: 增值税专用发票 or 普通发票, 发票代码, 校验码, and 价税合计 (大写)
     invoice_kind: InvoiceKind | None = None
     invoice_code: str | None = None
     check_code: str | None = None
     total_in_words: Decimal | None = None
     payment_reference: str | None = None
+    # how a receipt was paid: cash, visa, mastercard, amex, debit_card, credit_card, e_wallet
+    payment_method: str | None = None
     supplier_iban: str | None = None
     language: str | None = None
     template: str | None = None  # supplier id whose template read the document

@@ -53,13 +53,14 @@ CURRENCY_SYMBOLS = {
     "₹": ("INR", 0.95),
     "Rs": ("INR", 0.85),
     "Rs.": ("INR", 0.85),
+    "RM": ("MYR", 0.9),  # ringgit, as Malaysian till receipts print it ("RM20.40")
     "US$": ("USD", 0.95),
     "$": ("USD", 0.7),
     "¥": ("CNY", 0.7),
 }
 _CODE_ALT = "|".join(sorted(ISO_CURRENCIES | set(CURRENCY_ALIASES), key=len, reverse=True))
 CURRENCY_RE = re.compile(rf"(?<![A-Za-z])(?:{_CODE_ALT})(?![A-Za-z])")
-_CUR = rf"(?:US\$|Rs\.?(?=\s?-?\d)|[€£₹$¥]|(?:{_CODE_ALT})(?![A-Za-z]))"
+_CUR = rf"(?:US\$|Rs\.?(?=\s?-?\d)|RM(?=\s?-?\d)|[€£₹$¥]|(?:{_CODE_ALT})(?![A-Za-z]))"
 
 
 def currency_code(token: str) -> str | None:
@@ -221,6 +222,27 @@ class DateMatch:
     value: dt.date
     start: int
     end: int
+    # a numeric date whose day and month could be swapped (05/01/17: both 12 or less and
+    # not equal, not dotted): read by the `dayfirst` asked for, nothing in it decides
+    order_ambiguous: bool = False
+
+
+WEEKDAYS = {  # English day names as receipts print them, Monday = 0
+    name: n
+    for n, names in enumerate(
+        (
+            "monday mon",
+            "tuesday tue tues",
+            "wednesday wed",
+            "thursday thu thur thurs",
+            "friday fri",
+            "saturday sat",
+            "sunday sun",
+        )
+    )
+    for name in names.split()
+}
+WEEKDAY_RX = re.compile(r"\b(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")\b", re.I)
 
 
 def _year(y: str) -> int:
@@ -261,8 +283,15 @@ def find_dates(text: str, *, dayfirst: bool = True) -> list[DateMatch]:
                 continue
             value = _date_from(kind, m, dayfirst)
             if value is not None:
-                found.append(DateMatch(value, m.start(), m.end()))
+                found.append(DateMatch(value, m.start(), m.end(), _order_ambiguous(kind, m)))
     return sorted(found, key=lambda f: f.start)
+
+
+def _order_ambiguous(kind: str, m: re.Match) -> bool:
+    if kind != "num" or m.group("s") == ".":
+        return False
+    a, b = int(m.group("a")), int(m.group("b"))
+    return a != b and a <= 12 and b <= 12
 
 
 def parse_date(text: str, *, dayfirst: bool = True) -> dt.date | None:

@@ -2,12 +2,16 @@
 
 An invoice with no reasons goes on to posting; one with reasons goes to the review
 queue with them. A readable document without an invoice number and without a total is
-not an invoice at all (a letter, a delivery note) and is quarantined instead.
+quarantined as not an invoice only on positive evidence: it prints no amount of money at
+all, or it is a letter (a salutation or a closing formula). A receipt or a hard-to-read
+invoice that shows some amount goes to review instead, saying what was read and what is
+missing. A till receipt (document_type "receipt", ocr.receipts) needs no invoice number.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_CEILING, Decimal
 
 from closeflow.money import CENT, round_money
@@ -18,7 +22,7 @@ from ocr.chinese import (
     uscc_is_valid,
 )
 from ocr.model import ExtractedInvoice, TaxBreakdown
-from ocr.normalize import GSTIN_RE, ISO_CURRENCIES, gstin_is_valid, iban_is_valid
+from ocr.normalize import GSTIN_RE, ISO_CURRENCIES, find_amounts, gstin_is_valid, iban_is_valid
 
 DEFAULT_MIN_CONFIDENCE = 0.6
 EARLIEST_DATE = dt.date(2000, 1, 1)
@@ -57,12 +61,53 @@ def _one_year_after(day: dt.date) -> dt.date:
         return day.replace(year=day.year + 1, day=28)
 
 
+# A letter's salutation or closing formula (en, de, fr, nl, es): positive evidence that a
+# document without a number and a total is correspondence, not an unreadable invoice.
+LETTER_RX = re.compile(
+    r"\b(?:dear\s+\w+|to\s+whom\s+it\s+may\s+concern|kind\s+regards|best\s+regards|"
+    r"yours\s+(?:sincerely|faithfully)|sehr\s+geehrte|liebe[rs]?\s+\w+|"
+    r"mit\s+freundlichen\s+gr(?:ü|ue|u)(?:ß|ss)en|madame,?\s+monsieur|cher\s+client|"
+    r"ch[èe]re\s+cliente|cordialement|geachte|met\s+vriendelijke\s+groet|estimad[oa]s?|"
+    r"atentamente|un\s+cordial\s+saludo)\b",
+    re.IGNORECASE,
+)
+
+
+def _money_amounts(text: str) -> list[Decimal]:
+    """The amounts of money `text` shows: with decimals or a currency (not a house number)."""
+    return [a.value for a in find_amounts(text) if a.has_decimals or a.currency]
+
+
 def not_an_invoice(inv: ExtractedInvoice, first_words: str) -> str | None:
-    """The quarantine reason if the document does not look like an invoice, else None."""
+    """The quarantine reason if the document is positively not an invoice, else None.
+
+    Without an invoice number and a total, `first_words` (the document's text) decides:
+    no amount of money in it, or a letter's salutation or closing (LETTER_RX), quarantines
+    it. Anything else with some amount (a receipt, a hard-to-read invoice) is not
+    quarantined: it goes to review (`unread_reasons`)."""
     if inv.invoice_number is None and inv.total is None:
-        snippet = " ".join(first_words.split())[:60]
-        return f"not an invoice: no invoice number and no total found (starts: {snippet!r})"
+        if LETTER_RX.search(first_words) or not _money_amounts(first_words):
+            snippet = " ".join(first_words.split())[:60]
+            return f"not an invoice: no invoice number and no total found (starts: {snippet!r})"
     return None
+
+
+def unread_reasons(inv: ExtractedInvoice, text: str) -> list[str]:
+    """For a document that shows amounts but whose number and total could not be read
+    (not quarantined, see `not_an_invoice`): what was read, and the amounts it shows."""
+    if inv.total is not None or (inv.invoice_number is not None and inv.document_type != "receipt"):
+        return []
+    read = [
+        f"{FIELD_NAMES[name]} {getattr(inv, name)}"
+        for name in ("supplier_name", "invoice_date", "invoice_number", "tax_amount")
+        if getattr(inv, name) is not None
+    ]
+    amounts = sorted(set(_money_amounts(text)), reverse=True)[:5]
+    shown = ", ".join(_money(a) for a in amounts)
+    return [
+        f"no total could be read; read: {'; '.join(read) or 'nothing else'}; "
+        f"amounts on the page: {shown or 'none'}"
+    ]
 
 
 def tax_breakdown(
@@ -225,7 +270,7 @@ def review_reasons(
     """Every reason `inv` cannot be posted without a person looking at it."""
     today = today or dt.date.today()
     reasons = []
-    if inv.invoice_number is None:
+    if inv.invoice_number is None and inv.document_type != "receipt":
         reasons.append("invoice number not found")
     if inv.invoice_date is None:
         reasons.append("invoice date not found")

@@ -106,7 +106,8 @@ class Condition(Strict):
     total: Range | None = None
     currency: list[str] | None = None
     tax_rate: list[Decimal] | None = None
-    document_type: Literal["invoice", "credit_note"] | None = None
+    # a receipt posts as an invoice does (to accounts payable); a rule may single it out
+    document_type: Literal["invoice", "credit_note", "receipt"] | None = None
     buyer_tax_id: list[str] | None = None
     buyer_name_regex: str | None = None
     has_cost_center: bool | None = None
