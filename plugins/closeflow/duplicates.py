@@ -7,7 +7,8 @@ window) took, when it has:
   (the pair identifies a fapiao nationally);
 - the same supplier and invoice number, for a supplier of the master data;
 - for a supplier not in the master data, the same issuer (its tax id, else its IBAN,
-  else its name as printed, ignoring case and punctuation), invoice number and total.
+  else its name as printed, ignoring case and punctuation), invoice number and total;
+- for a till receipt without a number, the same issuer, date and total.
 The first to arrive is the original; the reason names it and when it arrived.
 """
 
@@ -60,6 +61,7 @@ class SeenInvoices:
     by_fapiao: dict[tuple[str, str], Original] = field(default_factory=dict)
     by_number: dict[tuple[str, str], Original] = field(default_factory=dict)
     by_issuer: dict[tuple[str, str, Decimal], Original] = field(default_factory=dict)
+    by_receipt: dict[tuple[str, str, Decimal], Original] = field(default_factory=dict)
 
     @staticmethod
     def _keys(doc: dict) -> tuple:
@@ -74,14 +76,23 @@ class SeenInvoices:
             if not doc.get("supplier_id") and issuer and number and total is not None
             else None
         )
-        return fapiao, known, unknown
+        receipt = (
+            (issuer, str(doc["invoice_date"]), Decimal(str(total)))
+            if doc.get("document_type") == "receipt"
+            and not number
+            and issuer
+            and doc.get("invoice_date")
+            and total is not None
+            else None
+        )
+        return fapiao, known, unknown, receipt
 
     def original_of(self, doc: dict) -> str | None:
         """Why `doc` is a duplicate (naming the original), or None if it is not."""
         sha = doc.get("file_sha256")
         if sha in self.by_content:
             return f"same file content as {self.by_content[sha]}"
-        fapiao, known, unknown = self._keys(doc)
+        fapiao, known, unknown, receipt = self._keys(doc)
         if fapiao and fapiao in self.by_fapiao:
             return (
                 f"VAT invoice 发票代码 {fapiao[0]} 发票号码 {fapiao[1]} already arrived as "
@@ -94,13 +105,20 @@ class SeenInvoices:
                 f"invoice {unknown[1]} of {doc.get('supplier_name') or 'this issuer'} over "
                 f"{unknown[2]} already arrived as {self.by_issuer[unknown]}"
             )
+        if receipt and receipt in self.by_receipt:
+            return (
+                f"receipt of {doc.get('supplier_name') or 'this merchant'} of {receipt[1]} over "
+                f"{receipt[2]} already arrived as {self.by_receipt[receipt]}"
+            )
         return None
 
     def add(self, doc: dict, original: Original) -> None:
         """Remember `doc` (taken as an invoice) under every key it has."""
         if doc.get("file_sha256"):
             self.by_content.setdefault(doc["file_sha256"], original)
-        fapiao, known, unknown = self._keys(doc)
+        fapiao, known, unknown, receipt = self._keys(doc)
+        if receipt:
+            self.by_receipt.setdefault(receipt, original)
         if fapiao:
             self.by_fapiao.setdefault(fapiao, original)
         if known:

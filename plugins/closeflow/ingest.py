@@ -228,7 +228,8 @@ def _earlier_invoices(rt: Runtime, run_key: str, tz: str) -> SeenInvoices:
     seen = SeenInvoices()
     rows = rt.warehouse.query(
         f"SELECT m.file_sha256, m.source_uri, m.received_at, i.supplier_id, i.supplier_name, "
-        f"i.supplier_tax_id, i.supplier_iban, i.invoice_number, i.invoice_code, i.total "
+        f"i.supplier_tax_id, i.supplier_iban, i.invoice_number, i.invoice_code, i.total, "
+        f"i.document_type, i.invoice_date "
         f"FROM {raw}.file_manifest m JOIN {raw}.invoices i "
         f"ON i.invoice_id = m.file_sha256 AND i.run_id = m.run_id "
         f"WHERE m.kind = 'invoice' AND m.run_id < :run "

@@ -260,6 +260,33 @@ def test_an_unknown_suppliers_invoice_sent_twice_is_a_duplicate(tmp_path: Path) 
     rt.warehouse.dispose()
 
 
+def test_a_receipt_scanned_twice_is_a_duplicate(tmp_path: Path) -> None:
+    """A till receipt has no number: the same merchant, date and total make a duplicate
+    (an employee scans the same receipt again), another total does not."""
+    rt = _bare_runtime(tmp_path)
+    receipt = {
+        "document_type": "receipt",
+        "supplier_name": "UNIHAKKA INTERNATIONAL SDN BHD",
+        "invoice_number": None,
+        "invoice_date": "2018-06-22",
+        "currency": "MYR",
+        "total": "8.50",
+    }
+    reads = [receipt, receipt, receipt | {"total": "9.50"}]
+    for n, fields in enumerate(reads):
+        day = dt.date(2026, 1, 5 + n)
+        _drop(rt, f"receipt_{n}.jpg", f"scan {n}".encode(), day)
+        window = Window.day(day, "Europe/Berlin")
+        load_window(rt, window, _fake_extraction(rt, window, fields))
+    rows = sorted(rt.warehouse.read_table("file_manifest").to_pylist(), key=lambda r: r["run_id"])
+    assert [r["status"] for r in rows] == ["extracted", "duplicate", "extracted"]
+    assert rows[1]["reason"] == (
+        "receipt of UNIHAKKA INTERNATIONAL SDN BHD of 2018-06-22 over 8.50 already arrived "
+        "as inbox/receipt_0.jpg (received 2026-01-05)"
+    )
+    rt.warehouse.dispose()
+
+
 def test_a_total_too_large_for_the_ledger_quarantines_only_that_file(tmp_path: Path) -> None:
     """A poison document (a total beyond DECIMAL(18,2), an amount with fractions of a
     cent) is quarantined with the reason; the window's other files load."""
