@@ -183,6 +183,19 @@ class BankAccount(Strict):
     name: str = ""
 
 
+class Reconciliation(Strict):
+    """How bank lines are matched (closeflow.reconcile.MatchPolicy): a payment that differs
+    from what is open by at most `tolerance` (and `tolerance_percent` of it) settles the
+    invoice, the difference written off to `underpaid_account` (a cash discount taken;
+    default: the rounding account) or `overpaid_account` (default: the bank-fee account).
+    The default takes no difference: a payment short of what is open is a partial one."""
+
+    tolerance: Decimal = Field(default=Decimal("0.00"), ge=0)
+    tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100)
+    underpaid_account: str | None = None
+    overpaid_account: str | None = None
+
+
 class Company(Strict):
     name: str
     tax_id: str | None = None
@@ -202,6 +215,7 @@ class Company(Strict):
         default_factory=lambda: ["bank charges", "bank fee", "kontoführungsgebühr", "entgelt"]
     )
     report_recipients: list[str] = Field(default_factory=list)
+    reconciliation: Reconciliation = Field(default_factory=Reconciliation)
     # an OCR'd field read with less confidence than this sends the invoice to review
     ocr_min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0, le=1)
     chart_of_accounts: str = "chart_of_accounts.yml"

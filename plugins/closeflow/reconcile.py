@@ -1,14 +1,27 @@
 """Bank reconciliation: match bank lines to open items (what we owe suppliers).
 
-The first rule, `reference+exact_amount`, is the one a finance user trusts without
-looking: the line's remittance information or end-to-end id names the item's payment
-reference or invoice number, and the line pays exactly what is open, in the item's
-currency (line amount == -amount_open; a refund of a credit note, money in against a
-negative open item, follows from the same equation). Everything else goes to review
-with the reason in words: a reference to an item with a different amount or currency
-(partial payment, wrong currency), a reference to an item already settled in this run
-(a possible double payment), a reference to several items with the same amount, or no
-reference at all.
+The passes, in order; each match records its rule, a score and the difference:
+
+1. `reference+exact_amount`: the line's remittance information or end-to-end id names
+   the item's payment reference or invoice number, and the line pays exactly what is
+   open, in the item's currency (line amount == -amount_open; a refund of a credit note,
+   money in against a negative open item, follows from the same equation). Score 1.0.
+2. `reference+several`: the line names several open items of the same currency and pays
+   exactly the sum of some of them (a bounded subset sum, up to SUBSET_LIMIT items): one
+   payment for several invoices. Only a single subset that fits is taken. Score 1.0.
+3. `reference+tolerance`: the line names one open item and pays it but for a small
+   difference within the policy's tolerance (a cash discount taken, a fee deducted): the
+   item is settled and the difference written off to the policy's account. Score 0.95.
+4. `reference+partial`: the line names one open item and pays part of it: the part is
+   settled and the item stays open for the rest. Score 0.9.
+5. `counterparty+amount`: no reference, but the line's counterparty account (IBAN) is
+   the supplier's and exactly one of that supplier's open items has the line's amount.
+   Score 0.9.
+
+Everything else goes to review with the reason in words: a reference to an item with a
+different currency or a larger amount than open (an overpayment), a reference to an
+item already settled in this run (a possible double payment), a reference to several
+items none of whose sums fit, or no reference at all.
 
 References are compared on letters and digits only, upper case, at word boundaries:
 `RF18 5390 0754 7034`, `rf18539007547034` and `RF18-5390-0754-7034` are the same
@@ -19,11 +32,13 @@ words of its text that are no longer than the longest reference, so the work gro
 the number of lines and items, not their product. References shorter than 4 characters are not used:
 they turn up in any text by chance.
 
-Each line matches at most one item and each item at most one line. Lines are taken in
-booking-date order (then statement, then position), so when two lines pay one item
-the earlier line gets it; output rows follow that order. `match_id` is the first 16 hex
-characters of sha256(bank_line_id | item_id), so a re-run gives the same ids.
-`matched_amount` is the part of the open item the match settles (sign of amount_open).
+Each item is settled by at most one line in a run (a partial payment leaves the rest for
+a later night). Lines are taken in booking-date order (then statement, then position), so
+when two lines pay one item the earlier line gets it; output rows follow that order.
+`match_id` is the first 16 hex characters of sha256(bank_line_id | item_id), so a re-run
+gives the same ids. `matched_amount` is the part of the open item the match settles (sign
+of amount_open); `difference` is what was written off (open part minus paid, item
+currency), with `difference_account`.
 """
 
 from __future__ import annotations
@@ -43,8 +58,14 @@ from closeflow.schemas import BANK_LINES, MATCHES, OPEN_ITEMS, REVIEW_QUEUE
 from closeflow.warehouse import conform
 
 RULE_REFERENCE_EXACT = "reference+exact_amount"
+RULE_REFERENCE_SEVERAL = "reference+several"
+RULE_REFERENCE_TOLERANCE = "reference+tolerance"
+RULE_REFERENCE_PARTIAL = "reference+partial"
+RULE_COUNTERPARTY = "counterparty+amount"
+SUBSET_LIMIT = 8  # at most this many referenced items are tried as subsets of a payment
 MIN_REFERENCE_LENGTH = 4
 NO_MATCH = "no open invoice matches this bank line"
+ZERO = Decimal("0.00")
 
 # Words: runs of letters and digits; in scripts written without spaces (Chinese,
 # Japanese, Korean) every character is a word, so 发票号码01234567 holds 01234567.
@@ -71,6 +92,26 @@ def reference_candidates(text: str | None, max_length: int) -> set[str]:
                 break
             found.add(joined)
     return found
+
+
+@dataclass(frozen=True)
+class MatchPolicy:
+    """How far a payment may differ from what is open and still settle it, and where the
+    difference goes: at most `tolerance` (item currency) and at most `tolerance_percent`
+    of the open amount. Paid less (a cash discount taken) goes to `underpaid_account`,
+    paid more (a charge) to `overpaid_account`. The default takes no difference."""
+
+    tolerance: Decimal = Decimal("0.00")
+    tolerance_percent: Decimal = Decimal("0")
+    underpaid_account: str | None = None
+    overpaid_account: str | None = None
+
+    def allows(self, difference: Decimal, open_amount: Decimal) -> bool:
+        limit = min(self.tolerance, abs(open_amount) * self.tolerance_percent / 100)
+        return 0 < abs(difference) <= limit
+
+    def account_for(self, difference: Decimal) -> str | None:
+        return self.underpaid_account if difference > 0 else self.overpaid_account
 
 
 @dataclass
@@ -108,8 +149,35 @@ def _line_order(line_id: str) -> tuple[str, int, str]:
     return (statement, int(position), line_id) if position.isdigit() else (line_id, 0, line_id)
 
 
-def reconcile(bank_lines: pa.Table, open_items: pa.Table, run_id: str) -> ReconcileResult:
-    """Match `bank_lines` (BANK_LINES) to `open_items` (OPEN_ITEMS) by reference and amount."""
+def _norm_account(value: str | None) -> str:
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+
+
+def _fitting_subsets(amounts: list[Decimal], target: Decimal) -> list[tuple[int, ...]]:
+    """The subsets (2 or more) of `amounts` that add up to `target` (at most two are
+    looked for: one is taken, two are ambiguous)."""
+    from itertools import combinations
+
+    found: list[tuple[int, ...]] = []
+    for size in range(2, len(amounts) + 1):
+        for combo in combinations(range(len(amounts)), size):
+            if sum(amounts[i] for i in combo) == target:
+                found.append(combo)
+                if len(found) > 1:
+                    return found
+    return found
+
+
+def reconcile(
+    bank_lines: pa.Table,
+    open_items: pa.Table,
+    run_id: str,
+    policy: MatchPolicy | None = None,
+) -> ReconcileResult:
+    """Match `bank_lines` (BANK_LINES) to `open_items` (OPEN_ITEMS): by reference and
+    amount, then by counterparty account and amount (the module docstring has the
+    passes)."""
+    policy = policy or MatchPolicy()
     _money_columns_are_decimal(bank_lines, "amount", "bank_lines")
     _money_columns_are_decimal(open_items, "amount_open", "open_items")
     bank_lines = conform(bank_lines, BANK_LINES)
@@ -126,6 +194,11 @@ def reconcile(bank_lines: pa.Table, open_items: pa.Table, run_id: str) -> Reconc
         for key in sorted(k for k in keys if len(k) >= MIN_REFERENCE_LENGTH):
             index[key].append(i)
     longest = max((len(k) for k in index), default=0)
+    by_account: dict[str, list[int]] = defaultdict(list)
+    for i in range(open_items.num_rows):
+        account = _norm_account(items["supplier_account"][i])
+        if account:
+            by_account[account].append(i)
 
     order = sorted(
         range(bank_lines.num_rows),
@@ -154,24 +227,64 @@ def reconcile(bank_lines: pa.Table, open_items: pa.Table, run_id: str) -> Reconc
             and items["amount_open"][i] == -amount
         ]
         free = [i for i in exact if i not in settled_by]
-        if len(free) == 1:
-            i = free[0]
+
+        def settle(i: int, part: Decimal, rule: str, score: float, diff: Decimal, line_id=line_id):
             settled_by[i] = line_id
             matches.append(
                 {
                     "match_id": _match_id(line_id, items["item_id"][i]),
                     "bank_line_id": line_id,
                     "item_id": items["item_id"][i],
-                    "matched_amount": items["amount_open"][i],
-                    "rule": RULE_REFERENCE_EXACT,
-                    "score": 1.0,
-                    "difference": Decimal("0.00"),
-                    "difference_account": None,
+                    "matched_amount": part,
+                    "rule": rule,
+                    "score": score,
+                    "difference": diff,
+                    "difference_account": policy.account_for(diff) if diff else None,
                     "status": "auto",
                     "run_id": run_id,
                 }
             )
+
+        if len(free) == 1:
+            settle(free[0], items["amount_open"][free[0]], RULE_REFERENCE_EXACT, 1.0, ZERO)
             continue
+        # the referenced items still open, in the line's currency, owed the way it pays
+        open_hits = [
+            i
+            for i in hits
+            if i not in settled_by
+            and amount is not None
+            and items["amount_open"][i] is not None
+            and (items["currency"][i] or "").upper() == currency
+            and (items["amount_open"][i] > 0) == (amount < 0)
+        ]
+        if not exact and amount is not None and 2 <= len(open_hits) <= SUBSET_LIMIT:
+            subsets = _fitting_subsets([items["amount_open"][i] for i in open_hits], -amount)
+            if len(subsets) == 1:
+                for k in subsets[0]:
+                    i = open_hits[k]
+                    settle(i, items["amount_open"][i], RULE_REFERENCE_SEVERAL, 1.0, ZERO)
+                continue
+        if not exact and len(open_hits) == 1:
+            i = open_hits[0]
+            owed, paid = items["amount_open"][i], -amount
+            if policy.allows(owed - paid, owed):
+                settle(i, owed, RULE_REFERENCE_TOLERANCE, 0.95, owed - paid)
+                continue
+            if abs(paid) < abs(owed):
+                settle(i, paid, RULE_REFERENCE_PARTIAL, 0.9, ZERO)
+                continue
+        if not hits and amount is not None:
+            same = [
+                i
+                for i in by_account.get(_norm_account(lines["counterparty_account"][n]), ())
+                if i not in settled_by
+                and (items["currency"][i] or "").upper() == currency
+                and items["amount_open"][i] == -amount
+            ]
+            if len(same) == 1:
+                settle(same[0], items["amount_open"][same[0]], RULE_COUNTERPARTY, 0.9, ZERO)
+                continue
         unmatched.append(n)
         reason = _reason(lines, items, n, hits, exact, free, settled_by)
         details = {

@@ -14,11 +14,25 @@ from closeflow.money import round_money, round_rate
 from closeflow.open_items import open_items_as_of, payables_accounts, refresh_open_items
 from closeflow.periods import period_locks
 from closeflow.posting.engine import entry_id_for
+from closeflow.reconcile import MatchPolicy
 from closeflow.review import review_item
 from closeflow.runtime import Runtime, Window, period_of
 from closeflow.steps import StepSummary, warehouse_step
 
 log = logging.getLogger(__name__)
+
+
+def match_policy(rt: Runtime) -> MatchPolicy:
+    """company.yml's `reconciliation` settings as the matcher's policy; the write-off
+    accounts default to the rounding account (paid less) and bank fees (paid more)."""
+    cfg = rt.company.company
+    rec = cfg.reconciliation
+    return MatchPolicy(
+        tolerance=rec.tolerance,
+        tolerance_percent=rec.tolerance_percent,
+        underpaid_account=rec.underpaid_account or cfg.rounding_account,
+        overpaid_account=rec.overpaid_account or cfg.bank_fee_account,
+    )
 
 
 def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
@@ -70,21 +84,23 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         ).to_pylist()
     }
     items = open_items_as_of(rt, window)
-    result = reconcile(bank_lines, items, run_key)
+    result = reconcile(bank_lines, items, run_key, match_policy(rt))
     ledger_of = _bank_ledger_accounts(rt)
     lines_by_id = {r["line_id"]: r for r in bank_lines.to_pylist()}
     items_by_id = {r["item_id"]: r for r in items.to_pylist()}
     payables = {f"ap{n}": a for n, a in enumerate(sorted(payables_accounts(rt)))}
     in_payables = ", ".join(":" + k for k in payables)
-    ap_eur = {
-        r["source_id"]: r["amount"]
+    # each invoice's payable as posted, functional and transaction currency: a payment
+    # clears the share of it that it settles
+    posted = {
+        r["source_id"]: (r["amount"], r["amount_txn"])
         for r in rt.warehouse.query(
-            f"SELECT source_id, -SUM(amount) AS amount FROM {raw}.journal_lines "
-            f"WHERE source_type = 'invoice' AND account IN ({in_payables}) GROUP BY source_id",
+            f"SELECT source_id, -SUM(amount) AS amount, -SUM(amount_txn) AS amount_txn "
+            f"FROM {raw}.journal_lines WHERE source_type = 'invoice' "
+            f"AND account IN ({in_payables}) GROUP BY source_id",
             payables,
         ).to_pylist()
     }
-    posted_txn = {r["item_id"]: r["amount_open"] for r in items.to_pylist()}
     locks = period_locks(rt)
     journal: list[dict] = []
     review = result.review_table().to_pylist()
@@ -142,16 +158,21 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
                 )
             )
             continue
-        share = m["matched_amount"] / posted_txn[m["item_id"]] if posted_txn[m["item_id"]] else 0
-        ap_amount = round_money(ap_eur.get(m["item_id"], Decimal(0)) * share)
-        bank_amount = round_money(line["amount"] * rate)
+        ap_functional, ap_txn = posted.get(m["item_id"], (Decimal(0), Decimal(0)))
+        share = m["matched_amount"] / ap_txn if ap_txn else Decimal(0)
+        ap_amount = round_money(ap_functional * share)
+        paid_txn = -(m["matched_amount"] - m["difference"])  # the part of the line it takes
+        bank_amount = round_money(paid_txn * rate)
         legs = [
             (item["ap_account"] or cfg.ap_account, ap_amount, m["matched_amount"]),
-            (bank_acct, bank_amount, line["amount"]),
+            (bank_acct, bank_amount, paid_txn),
         ]
-        diff = -(ap_amount + bank_amount)
-        if diff:
-            legs.append((cfg.fx_difference_account, diff, Decimal(0)))
+        if m["difference"]:  # paid less (or more) within the tolerance: written off
+            written_off = -round_money(m["difference"] * rate)
+            legs.append((m["difference_account"], written_off, -m["difference"]))
+        residual = -sum(amount for _, amount, _ in legs)
+        if residual:  # what the rates leave: the FX difference
+            legs.append((cfg.fx_difference_account, residual, Decimal(0)))
         entry(
             "payment",
             m["match_id"],

@@ -235,3 +235,76 @@ def test_a_line_left_unmatched_is_retried_every_night_until_it_matches(rt):
     assert reconcile_window(rt, Window.day(sunday, rt.tz)).counts["lines matched"] == 0
     assert rt.warehouse.read_table("matches").num_rows == 1
     assert close_metrics(rt, "2026-01")["review_queue_open"] == 0
+
+
+def _line(rt: Runtime, n: int, day: dt.date, amount: str, text: str) -> None:
+    with rt.warehouse.transaction() as t:
+        t.insert(
+            "bank_statements",
+            [
+                {
+                    "statement_id": f"S{n}",
+                    "account_id": EUR_ACCOUNT,
+                    "currency": "EUR",
+                    "run_id": f"bank:{day}",
+                }
+            ],
+        )
+        t.insert(
+            "bank_lines",
+            [
+                {
+                    "line_id": f"S{n}-1",
+                    "statement_id": f"S{n}",
+                    "booking_date": day,
+                    "amount": D(amount),
+                    "currency": "EUR",
+                    "remittance_info": text,
+                    "run_id": f"bank:{day}",
+                }
+            ],
+        )
+
+
+def _payment_legs(rt: Runtime, line_id: str) -> list[tuple[str, D]]:
+    rows = rt.warehouse.query(
+        "SELECT j.account, j.amount FROM raw.journal_lines j JOIN raw.matches m "
+        "ON j.source_id = m.match_id WHERE j.source_type = 'payment' AND m.bank_line_id = :l "
+        "ORDER BY j.line_no",
+        {"l": line_id},
+    ).to_pylist()
+    return [(r["account"], r["amount"]) for r in rows]
+
+
+def test_partial_payments_clear_their_share_and_a_small_difference_is_written_off(rt):
+    """Two part payments settle PaperLine's invoice, each clearing its share of the
+    payable; Kontor's invoice, paid 0.50 short within company.yml's tolerance, is settled
+    and the 0.50 written off to the rounding account."""
+    yml = rt.home / "company" / "company.yml"
+    yml.write_text(
+        yml.read_text() + 'reconciliation: {tolerance: "1.00", tolerance_percent: "2"}\n'
+    )
+    rt = Runtime(home=rt.home, warehouse_url=rt.warehouse_url)
+    _line(rt, 1, PAID, "-20.00", "PL-2026-00101 Teilzahlung")
+    _line(rt, 2, PAID, "-118.50", "Rechnung 0004711 abzgl. Skonto")
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    assert _payment_legs(rt, "S1-1") == [("2000", D("20.00")), ("1200", D("-20.00"))]
+    assert _payment_legs(rt, "S2-1") == [
+        ("2050", D("119.00")),
+        ("1200", D("-118.50")),
+        ("8999", D("-0.50")),
+    ]
+    items = {r["item_id"]: r["amount_open"] for r in open_items_as_of(rt, None).to_pylist()}
+    assert items == {PAPERLINE: D("39.50")}
+    later = PAID + dt.timedelta(days=1)
+    _line(rt, 3, later, "-39.50", "PL-2026-00101 Rest")
+    reconcile_window(rt, Window.day(later, rt.tz))
+    assert _payment_legs(rt, "S3-1") == [("2000", D("39.50")), ("1200", D("-39.50"))]
+    assert open_items_as_of(rt, None).num_rows == 0
+    rules = rt.warehouse.query("SELECT rule FROM raw.matches ORDER BY run_id, rule").to_pylist()
+    assert [r["rule"] for r in rules] == [
+        "reference+partial",
+        "reference+tolerance",
+        "reference+exact_amount",  # the rest, exactly what is open
+    ]
+    rt.warehouse.dispose()

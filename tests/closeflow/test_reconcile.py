@@ -14,7 +14,12 @@ import pytest
 from closeflow.bank import lines_table, parse_statements
 from closeflow.reconcile import (
     NO_MATCH,
+    RULE_COUNTERPARTY,
     RULE_REFERENCE_EXACT,
+    RULE_REFERENCE_PARTIAL,
+    RULE_REFERENCE_SEVERAL,
+    RULE_REFERENCE_TOLERANCE,
+    MatchPolicy,
     normalise_reference,
     reconcile,
 )
@@ -96,20 +101,90 @@ def test_invoice_number_in_end_to_end_id_matches() -> None:
     assert result.matches.column("item_id").to_pylist() == ["inv-b"]
 
 
-def test_partial_payment_goes_to_review() -> None:
+def test_a_partial_payment_settles_its_part_and_leaves_the_rest_open() -> None:
     result = run([line(1, "-500.00", "INV-7")], [item("inv-7", "INV-7", "1200.00")])
+    [m] = result.matches.to_pylist()
+    assert (m["item_id"], m["matched_amount"], m["rule"], m["score"]) == (
+        "inv-7",
+        D("500.00"),
+        RULE_REFERENCE_PARTIAL,
+        0.9,
+    )
+    assert result.review == []
+
+
+def test_an_overpayment_goes_to_review() -> None:
+    result = run([line(1, "-1500.00", "INV-7")], [item("inv-7", "INV-7", "1200.00")])
     assert result.matches.num_rows == 0
     assert result.unmatched_lines.column("line_id").to_pylist() == ["st1:1"]
     (review,) = result.review
     assert review["item_type"] == "bank_line" and review["item_id"] == "st1:1"
     assert (
         review["reason"]
-        == "payment of 500.00 EUR references invoice INV-7 but 1,200.00 EUR is open"
+        == "payment of 1,500.00 EUR references invoice INV-7 but 1,200.00 EUR is open"
     )
     details = json.loads(review["details"])
-    assert details["amount"] == "-500.00"
+    assert details["amount"] == "-1500.00"
     assert details["referenced_items"][0]["item_id"] == "inv-7"
     assert details["referenced_items"][0]["amount_open"] == "1200.00"
+
+
+def test_one_payment_for_several_invoices_settles_each() -> None:
+    items = [
+        item("inv-1", "INV-1001", "100.00"),
+        item("inv-2", "INV-1002", "250.50"),
+        item("inv-3", "INV-1003", "80.00"),
+    ]
+    result = run([line(1, "-350.50", "INV-1001 INV-1002 INV-1003")], items)
+    got = {(m["item_id"], m["matched_amount"], m["rule"]) for m in result.matches.to_pylist()}
+    assert got == {
+        ("inv-1", D("100.00"), RULE_REFERENCE_SEVERAL),
+        ("inv-2", D("250.50"), RULE_REFERENCE_SEVERAL),
+    }
+    # two subsets that fit the amount: it is not guessed
+    items.append(item("inv-4", "INV-1004", "350.50"))
+    items[2] = item("inv-3", "INV-1003", "250.50")
+    result = run([line(1, "-350.50", "INV-1001 INV-1003 INV-1002")], items)
+    assert result.matches.num_rows == 0 and len(result.review) == 1
+
+
+def test_a_small_difference_within_the_tolerance_is_written_off() -> None:
+    policy = MatchPolicy(D("5.00"), D("2"), underpaid_account="8999", overpaid_account="6900")
+    items = [item("inv-7", "INV-7", "1200.00"), item("inv-8", "INV-8", "100.00")]
+    lines = [line(1, "-1196.00", "INV-7"), line(2, "-101.00", "INV-8")]
+    result = reconcile(
+        pa.Table.from_pylist(lines, schema=BANK_LINES),
+        pa.Table.from_pylist(items, schema=OPEN_ITEMS),
+        RUN,
+        policy,
+    )
+    got = [
+        (m["item_id"], m["matched_amount"], m["difference"], m["difference_account"], m["rule"])
+        for m in result.matches.to_pylist()
+    ]
+    assert got == [
+        ("inv-7", D("1200.00"), D("4.00"), "8999", RULE_REFERENCE_TOLERANCE),
+        ("inv-8", D("100.00"), D("-1.00"), "6900", RULE_REFERENCE_TOLERANCE),
+    ]
+    # beyond 2 % of a small invoice (2.00 of 100.00), 3.00 less is a partial payment
+    result = reconcile(
+        pa.Table.from_pylist([line(3, "-97.00", "INV-8")], schema=BANK_LINES),
+        pa.Table.from_pylist(items, schema=OPEN_ITEMS),
+        RUN,
+        policy,
+    )
+    assert result.matches.column("rule").to_pylist() == [RULE_REFERENCE_PARTIAL]
+
+
+def test_no_reference_but_the_suppliers_account_and_amount_matches() -> None:
+    payment = line(1, "-1200.00", "Zahlung Januar")
+    payment["counterparty_account"] = "DE89 3704 0044 0532 0130 00"
+    result = run([payment], [item("inv-7", "INV-7", "1200.00"), item("inv-8", "INV-8", "99.00")])
+    [m] = result.matches.to_pylist()
+    assert (m["item_id"], m["rule"], m["score"]) == ("inv-7", RULE_COUNTERPARTY, 0.9)
+    # two open items of that amount: not guessed
+    twice = [item("inv-7", "INV-7", "1200.00"), item("inv-9", "INV-9", "1200.00")]
+    assert run([payment], twice).matches.num_rows == 0
 
 
 def test_wrong_currency_goes_to_review() -> None:

@@ -222,7 +222,8 @@ def test_invoices_without_a_rule_wait_in_review(installation, wh):
 
 
 def test_expected_matches_are_found(installation, wh):
-    """Every payment of a posted invoice is matched to it; nothing else is matched."""
+    """Every payment of a posted invoice is matched to it (a part payment as partial);
+    nothing else is matched."""
     posted = {
         s
         for (s,) in wh.execute(
@@ -235,19 +236,22 @@ def test_expected_matches_are_found(installation, wh):
         if FIRST.isoformat() <= b["booking_date"] <= LAST.isoformat()
     ]
     matched = {
-        ref: item
-        for ref, item in wh.execute(
-            "SELECT b.bank_reference, m.item_id FROM raw.matches m "
+        ref: (item, rule)
+        for ref, item, rule in wh.execute(
+            "SELECT b.bank_reference, m.item_id, m.rule FROM raw.matches m "
             "JOIN raw.bank_lines b ON b.line_id = m.bank_line_id"
         ).fetchall()
     }
-    exact = {
-        b["bank_reference"]: b["invoice_sha256"]
+    expected = {
+        b["bank_reference"]: (
+            b["invoice_sha256"],
+            "reference+partial" if b["expected_match"] == "partial" else "reference+exact_amount",
+        )
         for b in truth
-        if b["expected_match"] == "exact" and b["invoice_sha256"] in posted
+        if b["expected_match"] in ("exact", "partial") and b["invoice_sha256"] in posted
     }
-    assert len(exact) >= 3, "the window should hold some payments"
-    assert matched == exact
+    assert len(expected) >= 3, "the window should hold some payments"
+    assert matched == expected
     fees = {
         r
         for (r,) in wh.execute(
