@@ -20,7 +20,7 @@ import pytest
 
 from closeflow.bank import ParsedStatement, lines_table, parse_statements, statements_table
 from closeflow.config import CompanyConfig
-from closeflow.reconcile import NO_MATCH, reconcile
+from closeflow.reconcile import NO_MATCH, RULE_REFERENCE_PARTIAL, reconcile
 from closeflow.sample import generate
 from closeflow.schemas import BANK_LINES, BANK_STATEMENTS, OPEN_ITEMS
 
@@ -126,7 +126,7 @@ def test_statements_reconcile_against_the_open_invoices(home: Path) -> None:
     expected = {
         line_ids[(t["statement_file"], t["bank_reference"])]: t["invoice_sha256"]
         for t in truth
-        if t["expected_match"] == "exact"
+        if t["expected_match"] in ("exact", "partial")
     }
     matched = dict(
         zip(
@@ -141,6 +141,13 @@ def test_statements_reconcile_against_the_open_invoices(home: Path) -> None:
     )
     assert matched == expected
     assert set(result.matches.column("status").to_pylist()) == {"auto"}
+    rules = dict(
+        zip(
+            result.matches.column("bank_line_id").to_pylist(),
+            result.matches.column("rule").to_pylist(),
+            strict=True,
+        )
+    )
 
     reasons = {r["item_id"]: r["reason"] for r in result.review}
     assert set(reasons) == set(result.unmatched_lines.column("line_id").to_pylist())
@@ -148,6 +155,8 @@ def test_statements_reconcile_against_the_open_invoices(home: Path) -> None:
     for t in truth:
         line_id = line_ids[(t["statement_file"], t["bank_reference"])]
         if t["expected_match"] == "partial":
-            assert "references invoice" in reasons[line_id] and "is open" in reasons[line_id]
+            assert rules[line_id] == RULE_REFERENCE_PARTIAL, t
+        elif t["expected_match"] == "exact":
+            assert rules[line_id] != RULE_REFERENCE_PARTIAL, t
         elif t["expected_match"] == "none":
             assert reasons[line_id] == NO_MATCH, t
