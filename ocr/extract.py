@@ -524,6 +524,7 @@ def extract_file(
     ocr_timeout: float = tesseract.DEFAULT_TIMEOUT,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     today: dt.date | None = None,
+    read_xml: bool = True,
 ) -> ExtractedInvoice:
     """Read one invoice file (PDF, PNG, JPEG, TIFF, or an e-invoice XML) into an
     ExtractedInvoice.
@@ -538,7 +539,10 @@ def extract_file(
     An e-invoice is read first, from its XML, and returned without OCR (ocr.einvoice):
     a PDF with an embedded invoice XML (cross-checked against its text layer) or a bare
     CII or UBL XML file. A PDF whose embedded invoice XML is broken is read from its
-    page as any other, and goes to review saying so.
+    page as any other, and goes to review saying so. `read_xml=False` skips that step:
+    every PDF is read from its pages only, an embedded XML ignored (a bare XML file is
+    then quarantined as unsupported); bench/ocr_accuracy.py reads the e-invoices' pages
+    so.
     """
     file = load.read_input(path)
     base = {
@@ -547,6 +551,8 @@ def extract_file(
         "media_type": file.media_type,
         "size_bytes": file.size_bytes,
     }
+    if not read_xml:
+        return _read_pages(file, base, suppliers, dpi, ocr_timeout, min_confidence, today)
     try:
         reading = einvoice.read(file)
         if reading is not None and (reading.invoice is not None or not reading.hybrid):

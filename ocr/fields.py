@@ -39,9 +39,11 @@ from ocr.normalize import (
     find_dates,
     find_payment_terms,
     fold,
+    iban_fits_registry,
     iban_is_proven,
     iban_is_valid,
     infer_dayfirst,
+    repair_currency_code,
     repair_invoice_number,
     repair_tax_id,
 )
@@ -57,12 +59,17 @@ class Label:
     party: str | None = None  # "buyer"/"supplier": fixed; "context": from markers
     adjacent: bool = False  # value must follow the label directly (no look below)
     min_amounts: int = 1  # amounts: ignore the label unless this many follow
+    # a connecting word that labels a value only right after this field's label and value
+    # on the same line ("Facture n°562044387 du 02 Juillet 2015", "Nr. 471102 vom ...")
+    after: str | None = None
+    wrap: bool = False  # a label that ends its line: the value may start the next one
 
 
 def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
+REGISTRATION_WEIGHT = 0.8  # a tax id labelled as a registration number (SIRET, KvK, St.-Nr.)
 _NO = r"(?:no\.?|number|nummer|nr\.?|n[úu]m(?:ero|\.)?|#|n\.?\s?[°º])"
 _TAX = (
     r"(?:vat|tax|mwst|ust|umsatzsteuer|mehrwertsteuer|gst|igst|cgst|sgst|sales\s*tax|tva|iva|btw)"
@@ -71,10 +78,10 @@ _NOT_TAX_BEFORE = (
     r"(?<!ohne\s)(?<!excl\.\s)(?<!excl\s)(?<!excluding\s)(?<!before\s)(?<!without\s)"
     r"(?<!w/o\s)(?<!incl\.\s)(?<!incl\s)(?<!inkl\.\s)(?<!inkl\s)(?<!including\s)"
     r"(?<!inclusive\sof\s)(?<!net\sof\s)(?<!hors\s)(?<!sin\s)(?<!con\s)(?<!zonder\s)"
-    r"(?<!exkl\.\s)(?<!inclusief\s)(?<!exclusief\s)(?<!ex\.\s)"
+    r"(?<!exkl\.\s)(?<!inclusief\s)(?<!exclusief\s)(?<!ex\.\s)(?<!inklusive\s)"
 )
-_NOT_TAX_AMOUNT = (
-    r"(?!\s*[-/]?\s*(?:id|no\b|number|nr|reg|#|/|ident|payer|code|exempt|rate|tin|point|"
+_NOT_TAX_AMOUNT = (  # nor a rate column ("USt. %", "MwSt-%")
+    r"(?!\s*[-/]?\s*(?:%|id|no\b|number|nr|reg|#|/|ident|payer|code|exempt|rate|tin|point|"
     r"nummer|n[°º]|intra|incl|inbegrepen|identif))"
 )
 
@@ -199,8 +206,21 @@ LABELS: list[Label] = [
         "taxid",
         party="context",
     ),
-    Label("tax_id", _rx(r"\bsteuer[\s-]*nr\.?|\bsteuernummer"), 0.8, "taxid", party="context"),
-    Label("supplier_iban", _rx(r"\biban\b"), 1.0, "iban", party="context"),
+    Label(
+        "tax_id",
+        _rx(r"\bsteuer[\s-]*nr\.?|\bsteuernummer"),
+        REGISTRATION_WEIGHT,
+        "taxid",
+        party="context",
+    ),
+    Label(
+        "supplier_iban",
+        _rx(r"\biban(?:[\s-]*(?:nr|no|nummer)\.?)?(?!\w)"),
+        1.0,
+        "iban",
+        party="context",
+        wrap=True,
+    ),
     Label(
         "payment_reference",
         _rx(
@@ -265,7 +285,7 @@ LABELS += [
     Label(
         "due_date",
         _rx(
-            r"\bverval\s*datum|\buiterste\s*betaal\s*datum|\bte\s*betalen\s*v[óo]{1,2}r|"
+            r"\bverval\s*datum|\bnetto\s+bis\b|\bnet\s+(?:by|until)\b|\buiterste\s*betaal\s*datum|\bte\s*betalen\s*v[óo]{1,2}r|"
             r"\bdate\s*d['’]\s*[ée]ch[ée]ance|\bdate\s*limite\s*de\s*(?:paiement|r[èe]glement)|"
             r"\b[àa]\s*payer\s*avant(?:\s*le)?|\bfecha\s*(?:de\s*)?vencimiento|\bvencimiento\b"
         ),
@@ -314,7 +334,7 @@ LABELS += [
     Label(
         "tax_id",
         _rx(r"\bsiret\b|\bsiren\b|\bkvk(?:[\s-]*(?:nummer|nr\.?))?|\bkamer\s*van\s*koophandel"),
-        0.8,
+        REGISTRATION_WEIGHT,
         "taxid",
         party="context",
     ),
@@ -349,16 +369,111 @@ LABELS += [
     Label("currency", _rx(r"\bdevise\b|\bvaluta\b|\bmoneda\b"), 1.0, "code"),
 ]
 
+# Labels of issue 11's layouts: German compounds ("Handelsrechnung Nr."), a date joined to
+# the invoice number ("Nr. 471102 vom 05.03.2013", "n°562044387 du 02 Juillet 2015"),
+# the totals blocks of e-invoice renderings and the ways of printing the amount payable.
+LABELS += [
+    Label(
+        "invoice_number",
+        _rx(
+            r"\b[^\W\d_]*rechnung(?:skorrektur)?\)?[\s-]*(?:nr\.?|nummer|no\.?)(?!\w)|"
+            r"\brechnung\s+de[sr]\s+[^\W\d_]+\s+nr\.?"
+        ),
+        1.0,
+        "id",
+    ),
+    Label(
+        "invoice_date",
+        _rx(r"\b(?:vom|du|van|dated|of|del|de|le)\b"),
+        0.95,
+        "date",
+        adjacent=True,
+        after="invoice_number",
+        wrap=True,
+    ),
+    Label(
+        "total",
+        _rx(
+            r"\bbruttosumme|\brechnungssumme\s*brutto|\bgesamt\s*brutto|\bbrutto\s*(?:gesamt|summe)|"
+            r"\brechnungsbeitrag|\bendsumme|\bmontant\s*d[uû]|\bsolde\s*d[uû]|\breste\s*[àa]\s*payer|"
+            r"\bsomme\s*due|\btotal\s*toutes\s*taxes|\bte\s*voldoen|\btotaal\s*factuur|"
+            r"\bbalance\s*(?:payable|owing)|\bamount\s*to\s*(?:be\s*)?paid"
+        ),
+        1.0,
+        "amount",
+    ),
+    Label(
+        "subtotal",
+        _rx(
+            r"\b(?:rechnungs|gesamt)?summe\s*(?:netto|ohne\s*(?:ust|mwst|steuer\w*)\.?|"
+            r"(?:exkl|excl)\.?\s*(?:ust|mwst)\.?)|\bnetto\s*summe|\bwarenwert\s*netto|"
+            r"\bmontant\s*hors\s*taxes?|\bnet\s*total|\btotaal\s*netto|\bnetto\s*bedrag"
+        ),
+        1.0,
+        "amount",
+    ),
+    Label(
+        "tax_amount",
+        _rx(
+            r"\bsteuerbetrag|\b(?:mwst|ust|umsatzsteuer)[\s.-]*betrag|"
+            r"\bversicherungs?steuer(?!\s*(?:satz|nummer|nr|betrag\s*in\s*der))|"
+            r"\bmontant\s*(?:de\s*(?:la\s*)?)?tva|\bbtw[\s-]*bedrag|\b(?:tax|vat)\s*amount"
+        ),
+        1.0,
+        "amount",
+    ),
+    Label(
+        "currency",
+        _rx(
+            r"\b[^\W\d_]*w(?:ä|a)hrung\b|\bbetr(?:ä|a)ge\s+in\b|\bamounts?\s+in\b|"
+            r"\bmontants?\s+(?:exprim[ée]s\s+)?en\b|\bbedragen\s+in\b"
+        ),
+        1.0,
+        "code",
+    ),
+    Label(
+        "tax_id",
+        _rx(r"\bust[\s.-]*ident(?:ifikations)?[\s.-]*(?:nr\.?|nummer)|\bumsatzsteuer[\s-]*id\w*"),
+        1.0,
+        "taxid",
+        party="context",
+    ),
+    Label(  # as OCR reads "USt.-Id.-Nr." on a poor scan: "USE.-Id.-Nr.", "0St.-Id.-Nr."
+        "tax_id",
+        _rx(r"\b[uo0][s5][tec]\.?-?\s?[il1t][dao]\.?-?\s?nr\b\.?"),
+        0.9,
+        "taxid",
+        party="context",
+    ),
+    Label(  # the buyer's own number, whatever marker is near: "Ihre USt.-IdentNr."
+        "buyer_tax_id",
+        _rx(
+            r"\b(?:ihre|your|votre|uw)\s+(?:ust|vat|tva|btw)[\s.-]*"
+            r"(?:id\w*|nr\.?|nummer|number|no\.?|n[°º])(?:[\s.-]*nr\.?)?"
+        ),
+        1.0,
+        "taxid",
+    ),
+]
+
 BUYER_MARKERS = _rx(
     r"购\s*买\s*方|购方|买方|\bbill(?:ed)?\s*to|\bbilling\s*address|\binvoice\s*to|\bsold\s*to|"
     r"\bcustomer\b|\bkunde\b|\brechnungsempf(?:ä|a|ae)nger|\bship(?:ping)?\s*(?:to|address)|\bguest\b|"
     r"\bfactur[ée]\s*[àa]\b|\badresse\s*de\s*facturation|\bclient\b|\bklant\b|\bfactuuradres|"
-    r"\bcliente\b|\bfacturar\s*a\b|\bdestinatario\b|\bdestinataire\b"
+    r"\bcliente\b|\bfacturar\s*a\b|\bdestinatario\b|\bdestinataire\b|\bk(?:ä|a)ufer\b|"
+    r"\bleistungsempf(?:ä|a)nger\b|\bacheteur\b|\bkoper\b"
 )
 SUPPLIER_MARKERS = _rx(
     r"销\s*售\s*方|销方|卖方|\bsold\s*by|\bseller\b|\bsupplier\b|\bvendor\b|\bservice\s*provider|"
     r"\blieferant\b|\bverk(?:ä|a)ufer\b|\bfournisseur\b|\bvendeur\b|\bleverancier\b|\bverkoper\b|"
     r"\bproveedor\b|\bemisor\b|\bvendedor\b"
+)
+# Third parties whose ids are neither the supplier's nor the buyer's: a tax representative,
+# a different payee or consignee.
+OTHER_MARKERS = _rx(
+    r"\bsteuerbevollm(?:ä|a)chtigte\w*|\btax\s*representative|\brepr[ée]sentant\s*fiscal|"
+    r"\bfiscaal\s*vertegenwoordiger|\brepresentante\s*fiscal|"
+    r"\babweichende[rn]?\s*(?:zahlungsempf(?:ä|a)nger|warenempf(?:ä|a)nger)"
 )
 DATE_QUALIFIERS = {
     "due",
@@ -388,7 +503,7 @@ DATE_QUALIFIERS = {
     "fälligkeits",
 }
 CREDIT_NOTE_RX = _rx(
-    r"\bcredit\s*(?:note|memo)\b|\bgutschrift\b|\brechnungskorrektur\b|"
+    r"\bcredit\s*(?:note|memo)\b|\bgutschrift\b(?!\s*\(?\s*selbst)|\brechnungskorrektur\b|"
     r"\bstornorechnung\b|\bavoir\b|\bcreditnota\b|\bcreditfactuur\b|"
     r"\bfactura\s*(?:rectificativa|de\s*abono)\b|销项负数|红字"
 )
@@ -447,6 +562,7 @@ class Found:
     pos: int = 0
     currency: str | None = None  # amounts: currency printed next to it
     parts: int = 1  # amounts: how many printed amounts were added up (one tax per rate)
+    column: int | None = None  # amounts read in a header row's column: that row's line
 
 
 @dataclass
@@ -470,8 +586,11 @@ class Fields:
 
 
 def _hits(lines: list[Line], labels: list[Label]) -> list[list[Hit]]:
-    """Label occurrences per line, overlaps resolved in favour of the longer label."""
-    out = []
+    """Label occurrences per line, overlaps resolved in favour of the longer label.
+
+    A connecting word (a label with `after`) counts only right after its field's label
+    and value: on the same line, or starting the line after one that ends so."""
+    out: list[list[Hit]] = []
     for i, line in enumerate(lines):
         text = fold(line.text)
         found = [
@@ -488,6 +607,7 @@ def _hits(lines: list[Line], labels: list[Label]) -> list[list[Hit]]:
                         if m.end() > m.start() and (id(lb), m.start(), m.end()) not in seen:
                             seen.add((id(lb), m.start(), m.end()))
                             found.append(Hit(lb, i, m.start(), m.end()))
+        found = [h for h in found if h.label.after is None or _joined(lines, out, text, found, h)]
         # a supplier template's labels (weight > 1) come first, then the longer label
         found.sort(key=lambda h: (h.label.weight <= 1, -(h.end - h.start), -h.label.weight))
         kept: list[Hit] = []
@@ -499,6 +619,33 @@ def _hits(lines: list[Line], labels: list[Label]) -> list[list[Hit]]:
         kept = [h for h in kept if not _qualified_generic_date(text, h)]
         out.append(sorted(kept, key=lambda h: h.start))
     return out
+
+
+def _ends_with_value(text: str, label_end: int) -> bool:
+    """True if text[label_end:] is one id-like value and nothing more."""
+    parsed = _parse_id(text[label_end:])
+    return parsed is not None and not text[label_end + parsed[2] :].strip(_SEPARATORS)
+
+
+def _joined(
+    lines: list[Line], done: list[list[Hit]], text: str, found: list[Hit], hit: Hit
+) -> bool:
+    """Whether the connecting word `hit` follows its field's label and value: "Nr. 471102
+    vom", on its line or (the word starting a line) at the end of the line before."""
+    field = hit.label.after
+    if text[: hit.start].strip():
+        return any(
+            h.label.field == field
+            and h.end <= hit.start
+            and _ends_with_value(text[: hit.start], h.end)
+            for h in found
+        )
+    if hit.line == 0 or lines[hit.line - 1].page != lines[hit.line].page:
+        return False
+    before = fold(lines[hit.line - 1].text)
+    return any(
+        h.label.field == field and _ends_with_value(before, h.end) for h in done[hit.line - 1]
+    )
 
 
 def _qualified_generic_date(text: str, hit: Hit) -> bool:
@@ -515,18 +662,23 @@ def _markers(lines: list[Line]) -> list[tuple[int, int, str]]:
         text = fold(line.text)
         out += [(i, m.start(), "buyer") for m in BUYER_MARKERS.finditer(text)]
         out += [(i, m.start(), "supplier") for m in SUPPLIER_MARKERS.finditer(text)]
+        out += [(i, m.start(), "other") for m in OTHER_MARKERS.finditer(text)]
     return sorted(out)
 
 
+PARTY_LINES = 6  # how far below its marker a party's block may print an id
+
+
 def _party(lines: list[Line], markers: list[tuple[int, int, str]], hit: Hit) -> str | None:
-    """The party of the nearest marker before `hit`: same line to its left, or 4 lines up."""
+    """The party of the nearest marker before `hit` ("buyer", "supplier" or "other"): same
+    line to its left, or up to PARTY_LINES lines up."""
     best = None
     for i, pos, party in markers:
         if (i, pos) > (hit.line, hit.start):
             break
         if i == hit.line and pos == hit.start:
             continue
-        if lines[i].page == lines[hit.line].page and hit.line - i <= 4:
+        if lines[i].page == lines[hit.line].page and hit.line - i <= PARTY_LINES:
             best = party
     return best
 
@@ -539,12 +691,18 @@ _SEPARATORS = " \t:：;；.=-–|>"  # ";" and "；": how OCR reads some colons
 
 def _value_spans(
     lines: list[Line], hits: list[list[Hit]], hit: Hit
-) -> Iterator[tuple[int, int, int]]:
-    """Where the value of `hit` may be: (line, start, end) text spans, best first."""
+) -> Iterator[tuple[int, int, int, bool]]:
+    """Where the value of `hit` may be: (line, start, end, every) text spans, best first;
+    `every`: one of the rows of a table's column, each a candidate of its own."""
     line = lines[hit.line]
     later = [h.start for h in hits[hit.line] if h.start >= hit.end]
     end = min(later, default=len(line.text))
-    yield hit.line, hit.end, end
+    yield hit.line, hit.end, end, False
+    if hit.label.wrap and not line.text[hit.end : end].strip(_SEPARATORS):
+        after = hit.line + 1  # "IBAN" ending a line of running text, the number below
+        if after < len(lines) and lines[after].page == line.page:
+            first = lines[after].segments()[0]
+            yield after, 0, lines[after].spans[first[-1]][1], False
     if hit.label.adjacent:
         return
     if hit.label.kind == "amount":
@@ -552,8 +710,10 @@ def _value_spans(
         rest = list(line.text)
         for h in hits[hit.line]:
             rest[h.start : h.end] = " " * (h.end - h.start)
-        if len(money_labels) < 2 or any(c.isdigit() for c in rest):
-            return  # amounts sit under a row of money labels only ("Net  VAT  Total")
+        if len(money_labels) >= 2 and not any(c.isdigit() for c in rest):
+            for j, start, stop in _column_values(lines, hits, hit):
+                yield j, start, stop, True
+        return  # amounts sit under a row of money labels only ("Net  VAT  Total")
     label_words = line.words_in(hit.start, hit.end)
     x0, x1 = min(w.x0 for w in label_words), max(w.x1 for w in label_words)
     height = line.height
@@ -572,10 +732,64 @@ def _value_spans(
         stops = [h.start for h in hits[j] if start < h.start < stop]
         if any(h.start <= start < h.end for h in hits[j]):
             break  # the cell below is another label: a table of labels, not a value
-        yield j, start, min(stops, default=stop)
+        yield j, start, min(stops, default=stop), False
         taken += 1
         bottom = below.y1
         if taken == 2:
+            return
+
+
+HEADER_ROWS = 6  # rows of values read under a header row of money labels
+ITEM_ROW_LETTERS = 12  # a row with more letters than this (labels aside) is an item's
+
+
+def _column_values(
+    lines: list[Line], hits: list[list[Hit]], hit: Hit
+) -> Iterator[tuple[int, int, int]]:
+    """The amounts in the column of `hit`, a label of a header row ("Net  VAT  Total"
+    above "24.99  5.00  29.99"), in the rows below it, top to bottom.
+
+    The header's cells are each money label's words and every other word on its own; an
+    amount belongs to the cell its box overlaps most (else the nearest). Rows whose text
+    is mostly words (an item table's lines) are passed over; a row without amounts after
+    one with them, a page break or a wide gap ends the table."""
+    line = lines[hit.line]
+    cells: list[tuple[float, float, bool]] = []  # x0, x1, whether it is `hit`'s cell
+    labelled: set[int] = set()
+    for h in hits[hit.line]:
+        if h.label.kind == "amount":
+            words = line.words_in(h.start, h.end)
+            cells.append((min(w.x0 for w in words), max(w.x1 for w in words), h is hit))
+            labelled.update(id(w) for w in words)
+    cells += [(w.x0, w.x1, False) for w in line.words if id(w) not in labelled]
+
+    def rank(cell: tuple[float, float, bool], x0: float, x1: float) -> tuple[float, float]:
+        overlap = min(cell[1], x1) - max(cell[0], x0)
+        return overlap, -abs((cell[0] + cell[1]) - (x0 + x1))
+
+    height, bottom, rows = line.height, line.y1, 0
+    for j in range(hit.line + 1, min(hit.line + 2 * HEADER_ROWS, len(lines))):
+        below = lines[j]
+        if below.page != line.page or below.y0 - bottom > 2.5 * height:
+            return
+        amounts = [a for a in find_amounts(below.text) if a.has_decimals]
+        if not amounts:
+            if rows:
+                return
+            continue
+        bottom = below.y1
+        text = list(below.text)
+        for span in [(a.start, a.end) for a in amounts] + [(h.start, h.end) for h in hits[j]]:
+            text[span[0] : span[1]] = " " * (span[1] - span[0])
+        if sum(c.isalpha() for c in text) > ITEM_ROW_LETTERS:
+            continue
+        rows += 1
+        for a in amounts:
+            words = below.words_in(a.start, a.end)
+            x0, x1 = min(w.x0 for w in words), max(w.x1 for w in words)
+            if max(cells, key=lambda c: rank(c, x0, x1))[2]:
+                yield j, a.start, a.end
+        if rows == HEADER_ROWS:
             return
 
 
@@ -635,12 +849,17 @@ _CHECK_DIGIT_MISREADS = str.maketrans("OoIlSBZ", "0011582")
 def _parse_iban(text: str) -> tuple[str, int, int] | None:
     stripped = text.lstrip(_SEPARATORS)
     offset = len(text) - len(stripped)
-    m = re.match(r"[A-Z]{2}[\dOoIlSBZ]{2}(?:\s?[A-Za-z0-9]){11,34}", stripped)
+    # OCR may put a speck before it ("ı.DEI2") and read a space between groups as "."
+    m = re.match(
+        r"[^A-Za-z0-9\s]{0,2}([A-Z]{2}[\dOoIlSBZ]{2}(?:[ .]{0,3}[A-Za-z0-9]){11,34})", stripped
+    )
     if not m:
         return None
-    raw = compact(m.group(0))
+    raw = compact(m.group(1).replace(".", "").replace(" ", ""))
     # check digits are digits: a letter there is a misread with only one reading
     value = raw[:2] + raw[2:4].translate(_CHECK_DIGIT_MISREADS) + raw[4:]
+    if iban_fits_registry(value):  # its country's length: nothing ran into it
+        return value, offset, offset + m.end()
     for n in range(len(value), 14, -1):  # text after the IBAN may have run into it
         if iban_is_valid(value[:n]):
             return value[:n], offset, offset + m.end()
@@ -650,7 +869,7 @@ def _parse_iban(text: str) -> tuple[str, int, int] | None:
 def _is_label(text: str) -> bool:
     """True if `text` starts with a label or party marker rather than a value."""
     return any(rx.match(text) for rx in (BUYER_MARKERS, SUPPLIER_MARKERS, TITLE_RX)) or any(
-        lb.rx.match(text) for lb in LABELS
+        lb.rx.match(text) for lb in LABELS if lb.after is None
     )
 
 
@@ -692,6 +911,8 @@ def _parse_cn_number(text: str) -> tuple[str, int, int] | None:
 
 
 def _parse_code(text: str) -> tuple[str, int, int] | None:
+    """A currency printed as its ISO code; a code OCR misread stays as read (`_read` puts
+    it right where one look-alike letter gives a code, doubtfully)."""
     m = re.match(r"[\s:：]*([A-Z]{3})\b", text)  # printed as a code, not a word
     if not m:
         return None
@@ -736,6 +957,9 @@ def _euro_misreads(text: str) -> tuple[str, list[int]]:
 
 
 REPAIRED_CONFIDENCE = 0.5  # an OCR'd id whose look-alikes were put right without proof
+# An OCR'd number of digits behind one letter that OCR also makes of a digit: "A71113" may
+# be 471113 (A/4, S/5, B/8, Z/2, G/6, T/7). Left as read, but doubtful.
+_LOOKALIKE_PREFIX_RX = re.compile(r"[ASBZGT]\d{4,}")
 # An IBAN its country's format and check digits prove (ocr.normalize.iban_is_proven): read
 # right, however unsure tesseract was of a glyph ("DEO8" for "DE08", a check digit read
 # as a letter, is the usual doubt on a scan).
@@ -754,13 +978,15 @@ def _repair(kind: str, value: str, ocr: bool) -> IdRepair | None:
     return None
 
 
-def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) -> Found | None:
-    """The first span near `hit` that parses as the label's kind of value.
+def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) -> list[Found]:
+    """The first span near `hit` that parses as the label's kind of value (every row, for a
+    label heading a column of values).
 
     An OCR'd id is put right where its shape allows (ocr.normalize.repair_tax_id,
     repair_invoice_number); a repair no check character proves leaves it doubtful."""
     kind = hit.label.kind
-    for j, start, end in _value_spans(lines, hits, hit):
+    out: list[Found] = []
+    for j, start, end, every in _value_spans(lines, hits, hit):
         line = lines[j]
         raw = line.text[start:end]
         text = fold(raw)
@@ -810,8 +1036,18 @@ def _read(lines: list[Line], hits: list[list[Hit]], hit: Hit, dayfirst: bool) ->
                 conf = min(conf, REPAIRED_CONFIDENCE)
         if kind == "iban" and iban_is_proven(value):
             conf = max(conf, PROVEN_CONFIDENCE)
-        return Found(value, conf, hit.label.weight, j, start + a, currency)
-    return None
+        if kind == "code" and currency_code(value) is None:
+            value = repair_currency_code(value) if words and words[0].run is not None else None
+            if value is None:  # a 3-letter word that is no currency
+                continue
+            conf = min(conf, REPAIRED_CONFIDENCE)
+        if kind == "id" and _LOOKALIKE_PREFIX_RX.fullmatch(value) and words[0].run is not None:
+            conf = min(conf, REPAIRED_CONFIDENCE)
+        column = hit.line if every else None
+        out.append(Found(value, conf, hit.label.weight, j, start + a, currency, column=column))
+        if not every:
+            break
+    return out
 
 
 # ---------------------------------------------------------------- the document
@@ -834,28 +1070,94 @@ def _corroborated(total: Found, net: Found, tax: Found) -> dict[str, Found]:
     return out
 
 
-def _choose_amounts(cands: dict[str, list[Found]]) -> dict[str, Found]:
-    """Total, net and tax: the best-labelled combination where net + tax = total."""
+def _tax_groups(taxes: list[Found]) -> list[list[Found]]:
+    """Tax amounts that may be one tax per rate, to be added up: one per line of all the
+    lines with one, then each run of two or more adjacent lines ("Umsatzsteuer 7 %" over
+    "Umsatzsteuer 19 %")."""
+    by_line = {f.line: f for f in taxes}
+    if len(by_line) < 2:
+        return []
+    groups = [list(by_line.values())]
+    run: list[Found] = []
+    for line in sorted(by_line):
+        if run and line != run[-1].line + 1:
+            if len(run) >= 2 and len(run) < len(by_line):
+                groups.append(run)
+            run = []
+        run.append(by_line[line])
+    if len(run) >= 2 and len(run) < len(by_line):
+        groups.append(run)
+    return groups
+
+
+BLOCK_LINES = 5  # how far above the total an unlabelled net of its block may be printed
+
+
+def _block_net(lines: list[Line], total: Found, tax: Found) -> Found | None:
+    """An unlabelled amount of the totals block that is total - tax ("Gesamtbeitrag
+    50,00" over "Versicherungsteuer 9,50" over "Rechnungsbeitrag 59,50"): the last amount
+    of one of the BLOCK_LINES lines above the total, on its page."""
+    want = total.value - tax.value
+    for j in range(total.line - 1, max(total.line - BLOCK_LINES, 0) - 1, -1):
+        line = lines[j]
+        if line.page != lines[total.line].page:
+            break
+        amounts = [a for a in find_amounts(line.text) if a.has_decimals]
+        if amounts and amounts[-1].value == want and (j, amounts[-1].start) != (tax.line, tax.pos):
+            words = line.words_in(amounts[-1].start, amounts[-1].end)
+            return Found(want, _conf(words, 1.0), 1.0, j, amounts[-1].start)
+    return None
+
+
+def _choose_amounts(cands: dict[str, list[Found]], lines: Sequence[Line] = ()) -> dict[str, Found]:
+    """Total, net and tax: the best-labelled combination where net + tax = total; else,
+    for a labelled total and tax, an unlabelled net of the totals block that makes them
+    add up (`_block_net`)."""
 
     def order(items: list[Found]) -> list[Found]:
         return sorted(items, key=lambda f: (-f.weight, -f.line, -f.pos))
 
     totals, nets, taxes = (order(cands.get(k, [])) for k in ("total", "subtotal", "tax_amount"))
-    for t in totals:
+    # a row of a column above another row of it: one rate's row over the sum row, never
+    # the invoice's total however its amounts add up
+    sums = [
+        t
+        for t in totals
+        if not any(f.column == t.column and f.line > t.line for f in totals if t.column is not None)
+    ]
+    for t in sums:
         for s in nets:
             for x in taxes:
                 if s.value + x.value == t.value and (s.line, s.pos) != (x.line, x.pos):
                     return _corroborated(t, s, x)
-        if len(taxes) >= 2:
-            by_line = {f.line: f for f in taxes}
-            tax_sum = sum((f.value for f in by_line.values()), Decimal(0))
+        for group in _tax_groups(taxes):
+            tax_sum = sum((f.value for f in group), Decimal(0))
             for s in nets:
                 if s.value + tax_sum == t.value:
-                    first = min(by_line.values(), key=lambda f: f.conf)
+                    first = min(group, key=lambda f: f.conf)
                     summed = Found(
-                        tax_sum, first.conf, first.weight, first.line, first.pos, None, len(by_line)
+                        tax_sum, first.conf, first.weight, first.line, first.pos, None, len(group)
                     )
                     return _corroborated(t, s, summed)
+    if lines and not nets:
+        for t in sums:
+            for x in taxes:
+                net = _block_net(list(lines), t, x)
+                if net is not None:
+                    return _corroborated(t, net, x)
+    for t in (t for t in sums if t.value < 0):  # a minus sign OCR lost ("7,67" of "-7,67")
+        for s in nets:
+            for x in taxes:
+                if (s.line, s.pos) != (x.line, x.pos) and -abs(s.value) - abs(x.value) == t.value:
+                    return {
+                        "total": t,
+                        "subtotal": replace(
+                            s, value=-abs(s.value), conf=min(s.conf, REPAIRED_CONFIDENCE)
+                        ),
+                        "tax_amount": replace(
+                            x, value=-abs(x.value), conf=min(x.conf, REPAIRED_CONFIDENCE)
+                        ),
+                    }
     out: dict[str, Found] = {}
     if totals:
         t = out["total"] = totals[0]
@@ -922,7 +1224,8 @@ def _supplier_name_fallback(
     for i, line in enumerate(first_page):
         folded = fold(line.text)
         m = LEGAL_FORM_RX.search(folded)
-        if not m or _party(lines, markers, Hit(LABELS[0], i, m.start(), m.end())) == "buyer":
+        party = _party(lines, markers, Hit(LABELS[0], i, m.start(), m.end())) if m else None
+        if not m or party in ("buyer", "other"):
             continue
         start = max(
             (
@@ -984,6 +1287,83 @@ def _due_from_terms(lines: list[Line], invoice_date: Found) -> Found | None:
     return Found(due, conf, TERMS_WEIGHT, i, terms.start)
 
 
+def _row_parts(line: Line, total: Found) -> dict[str, Found]:
+    """Net and tax printed on the total's row before it ("Total facture 24.99 5.00 29.99"):
+    the two amounts right before the total, where they add up to it."""
+    amounts = [a for a in find_amounts(line.text) if a.has_decimals]
+    at = next((k for k, a in enumerate(amounts) if a.start <= total.pos < a.end), None)
+    if at is None or at < 2 or amounts[at].value != total.value:
+        return {}
+    net, tax = amounts[at - 2], amounts[at - 1]
+    if net.value + tax.value != total.value:
+        return {}
+    out = {}
+    for name, a in (("subtotal", net), ("tax_amount", tax)):
+        conf = _conf(line.words_in(a.start, a.end), total.weight)
+        out[name] = Found(a.value, conf, total.weight, total.line, a.start, a.currency)
+    return out
+
+
+TITLE_DATE_WEIGHT = 0.8  # a date beside the document's title, without a label of its own
+TITLE_LINES = 25
+
+
+def _title_date(lines: list[Line], dayfirst: bool) -> Found | None:
+    """The date printed after the document's title on its line ("Beitragsrechnung
+    24. Januar 2014"): the first title among the first TITLE_LINES lines of page one."""
+    for i, line in enumerate(lines[:TITLE_LINES]):
+        if line.page != lines[0].page:
+            break
+        m = TITLE_RX.search(fold(line.text))
+        if not m:
+            continue
+        dates = find_dates(line.text[m.end() :], dayfirst=dayfirst)
+        if not dates:
+            return None
+        start, end = m.end() + dates[0].start, m.end() + dates[0].end
+        conf = _conf(line.words_in(start, end), TITLE_DATE_WEIGHT)
+        return Found(dates[0].value, conf, TITLE_DATE_WEIGHT, i, start)
+    return None
+
+
+def _stands_in_on_a_scan(lines: list[Line], found: Found) -> bool:
+    """Whether a tax id was read from a registration-number label (SIRET, KvK,
+    Steuernummer: REGISTRATION_WEIGHT) on an OCR'd line. Such a number stands in for the VAT
+    number only where none is printed, and a scan cannot show that none is: OCR may have
+    lost the VAT number's line."""
+    on_a_scan = any(w.run is not None for w in lines[found.line].words)
+    return found.weight <= REGISTRATION_WEIGHT and on_a_scan
+
+
+def _add_candidate(
+    cands: dict[str, list[Found]],
+    lines: list[Line],
+    markers: list[tuple[int, int, str]],
+    hit: Hit,
+    found: Found,
+) -> None:
+    """File a value read at `hit` under its field (a party's, by the markers near it); a
+    total with its net and tax printed before it on its row files those too."""
+    name = hit.label.field
+    if hit.label.party == "context":
+        party = _party(lines, markers, hit)
+        if party == "other":
+            return
+        if name == "tax_id":
+            name = "buyer_tax_id" if party == "buyer" else "supplier_tax_id"
+        elif name == "supplier_iban":
+            if party == "buyer":
+                return
+        elif name == "name":
+            if party is None:
+                return
+            name = f"{party}_name"
+    cands.setdefault(name, []).append(found)
+    if name == "total":
+        for part, value in _row_parts(lines[found.line], found).items():
+            cands.setdefault(part, []).append(value)
+
+
 def extract_fields(lines: list[Line], extra_labels: Sequence[Label] = ()) -> Fields:
     """All header fields of the document laid out in `lines`.
 
@@ -997,28 +1377,18 @@ def extract_fields(lines: list[Line], extra_labels: Sequence[Label] = ()) -> Fie
     cands: dict[str, list[Found]] = {}
     for line_hits in hits:
         for hit in line_hits:
-            found = _read(lines, hits, hit, dayfirst)
-            if found is None:
-                continue
-            name = hit.label.field
-            if hit.label.party == "context":
-                party = _party(lines, markers, hit)
-                if name == "tax_id":
-                    name = "buyer_tax_id" if party == "buyer" else "supplier_tax_id"
-                elif name == "supplier_iban":
-                    if party == "buyer":
-                        continue
-                elif name == "name":
-                    if party is None:
-                        continue
-                    name = f"{party}_name"
-            cands.setdefault(name, []).append(found)
+            for found in _read(lines, hits, hit, dayfirst):
+                _add_candidate(cands, lines, markers, hit, found)
 
     values: dict[str, Found] = {}
     for name, items in cands.items():
         if name not in ("total", "subtotal", "tax_amount"):
             values[name] = _best(items)
-    values.update(_choose_amounts(cands))
+    values.update(_choose_amounts(cands, lines))
+    if "invoice_date" not in values:
+        title_date = _title_date(lines, dayfirst)
+        if title_date is not None:
+            values["invoice_date"] = title_date
     if "due_date" not in values and "invoice_date" in values:
         due = _due_from_terms(lines, values["invoice_date"])
         if due is not None:
@@ -1028,6 +1398,11 @@ def extract_fields(lines: list[Line], extra_labels: Sequence[Label] = ()) -> Fie
         fallback = _supplier_name_fallback(lines, markers, buyer)
         if fallback:
             values["supplier_name"] = fallback
+    for party in ("supplier_tax_id", "buyer_tax_id"):
+        if party in values and _stands_in_on_a_scan(lines, values[party]):
+            values[party] = replace(
+                values[party], conf=min(values[party].conf, REPAIRED_CONFIDENCE)
+            )
     currency = _currency(lines, values, text)
     if currency:
         values["currency"] = currency

@@ -70,6 +70,23 @@ def currency_code(token: str) -> str | None:
     return token if token in ISO_CURRENCIES else None
 
 
+# Capital letters OCR takes for one another in a printed code ("BUR" for EUR, "GBR" for GBP).
+_CODE_LOOKALIKES = {"B": "E8", "E": "BF", "F": "E", "R": "P", "P": "R", "O": "DQ", "D": "O"}
+_CODE_LOOKALIKES |= {"Q": "O", "U": "V", "V": "U", "C": "G", "G": "C", "I": "L", "L": "I"}
+
+
+def repair_currency_code(token: str) -> str | None:
+    """The one ISO currency code a misread 3-letter code stands for, changing one letter
+    for a look-alike ("BUR" -> EUR, "GBR" -> GBP); None if none or several fit."""
+    token = token.strip().upper()
+    fits = {
+        token[:i] + c + token[i + 1 :]
+        for i, ch in enumerate(token)
+        for c in _CODE_LOOKALIKES.get(ch, "")
+    } & ISO_CURRENCIES
+    return fits.pop() if len(fits) == 1 else None
+
+
 def currency_of(token: str | None) -> tuple[str, float] | None:
     """(ISO code, confidence) for a code or symbol printed next to an amount."""
     if not token:
@@ -433,6 +450,18 @@ def iban_is_proven(iban: str) -> bool:
     neighbours, so an OCR'd IBAN that passes was read right unless two or more characters
     were misread in a way that cancels out (about 1 in 97 of those)."""
     return stdnum_iban.is_valid(compact(iban))
+
+
+def iban_fits_registry(iban: str) -> bool:
+    """Whether the IBAN has the length and account format registered for its country
+    (python-stdnum's copy of the SWIFT IBAN registry), whatever its check digits."""
+    s = compact(iban)
+    try:
+        info = stdnum_iban._ibandb.info(s)
+        structure = info[0][1].get("bban", "") if info and info[0][1] else ""
+    except Exception:  # stdnum's registry is private API: never let it break a reading
+        return False
+    return bool(structure) and bool(stdnum_iban._struct_to_re(structure).fullmatch(s[4:]))
 
 
 # ---------------------------------------------------------------- OCR repairs of ids

@@ -811,7 +811,7 @@ def test_page_showing_another_number_goes_to_review(tmp_path: Path) -> None:
     assert inv.invoice_number == "471120"
     assert inv.status == "needs_review"
     assert inv.review_reasons == [
-        "invoice number: the embedded XML says 471120, the page does not show it"
+        "invoice number: the embedded XML says 471120, the page shows 471102"
     ]
 
 
