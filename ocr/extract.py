@@ -30,9 +30,11 @@ from PIL import Image
 
 from closeflow.money import round_money
 from ocr import einvoice, load, pdf, receipts, reread, tesseract
+from ocr.amounts import CORROBORATED
 from ocr.chinese import invoice_kind
-from ocr.fields import CORROBORATED, Fields, document_type, extract_fields, language
+from ocr.fields import Fields, document_type, extract_fields
 from ocr.items import line_items
+from ocr.language import language
 from ocr.layout import Line, Word, build_lines
 from ocr.model import ExtractedInvoice, ExtractionMethod, LineItem
 from ocr.normalize import find_amounts, parse_rate

@@ -44,6 +44,7 @@ from decimal import Decimal
 import numpy as np
 from PIL import Image
 
+from ocr.amounts import CORROBORATED
 from ocr.layout import Line, Word
 from ocr.model import ExtractedInvoice
 from ocr.normalize import (
@@ -57,7 +58,6 @@ from ocr.normalize import (
     parse_rate,
 )
 
-CORROBORATED = 0.9  # as ocr.fields.CORROBORATED: amounts read apart that add up
 UNCONFIRMED = 0.5  # an amount nothing else on the receipt confirms: for review
 AMBIGUOUS_DATE = 0.7  # day and month could be swapped and nothing on the page decides
 CONFLICTING_DATES = 0.5  # two printed dates of the receipt differ
@@ -535,7 +535,7 @@ def read_tax(lines: Sequence[Line], seen: list[Seen], total: Total) -> Tax | Non
 # ---------------------------------------------------------------- merchant
 
 # Legal forms of a merchant's company as receipts print them (Malaysia, Singapore, and the
-# ones ocr.fields.LEGAL_FORM_RX knows), in any case.
+# ones ocr.labels.LEGAL_FORM_RX knows), in any case.
 MERCHANT_LEGAL_FORM = _rx(
     r"(?<![\w.])(?:s[do0u]n\.?\s*bh[dop0]\.?|bh[dp]\.?|s/b|pte\.?\s*ltd\.?|ltd\.?|limited|llc|inc\.?|"
     r"plc|gmbh|corp\.?|corporation|pvt\.?\s*ltd\.?)(?![\w])|(?<=\s)sb(?![\w])"

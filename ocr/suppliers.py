@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rapidfuzz.distance import Indel, Levenshtein
 
-from ocr.fields import LEGAL_FORM_RX, Label
+from ocr.labels import LEGAL_FORM_RX, Label
 from ocr.normalize import compact, fold
 
 NAME_RATIO = 0.88

@@ -177,7 +177,7 @@ import pytesseract
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageFilter
 
-from ocr.fields import language
+from ocr.language import language
 from ocr.layout import Word, is_cjk
 
 ENGLISH = "eng"

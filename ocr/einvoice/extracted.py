@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ocr.einvoice.document import EInvoice, Line
-from ocr.fields import language
+from ocr.language import language
 from ocr.model import ExtractedInvoice, LineItem, TaxBreakdown
 from ocr.normalize import compact
 from ocr.suppliers import SupplierLike, match_supplier, pin_master_data

@@ -12,7 +12,8 @@ from PIL import Image
 
 from closeflow.sample.local_invoices import LOCAL_TRUTH
 from ocr.extract import extract_file
-from ocr.fields import extract_fields, language, language_votes
+from ocr.fields import extract_fields
+from ocr.language import language, language_votes
 from ocr.layout import Word, build_lines
 from ocr.normalize import find_payment_terms
 from ocr.tesseract import ocr_page

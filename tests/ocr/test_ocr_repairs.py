@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from ocr.extract import _build
-from ocr.fields import REPAIRED_CONFIDENCE, extract_fields
+from ocr.fields import extract_fields
 from ocr.layout import Word, build_lines
 from ocr.normalize import (
     gstin_check_char,
@@ -18,6 +18,7 @@ from ocr.normalize import (
     repair_invoice_number,
     repair_tax_id,
 )
+from ocr.values import REPAIRED_CONFIDENCE
 from tests.ocr.documents import uscc
 
 TODAY = dt.date(2026, 3, 1)
