@@ -1,11 +1,11 @@
 """Benchmark: which tesseract language data to read a German, French, Dutch or Spanish
-scan with, by field accuracy and CPU (the measurement in ocr/tesseract.py's docstring).
+scan with, by field accuracy and CPU (the measurement in docs/ocr_decisions.md).
 
 The four invoices of closeflow.sample.local_invoices (LOCAL_INVOICES) are rendered, scanned at
 200 dpi with noise (closeflow.sample.scan.office_scan, --seeds different skews and noise) and read
 by `extract_file` with the page language forced to each configuration: `eng`, the
 document's own language alone (`X`: deu, fra, nld, spa), `eng+X`, and `auto` (what
-ocr.tesseract.ocr_page chooses: the `eng` pass, then `X` for a European page). Per scan
+ocr.script.ocr_page chooses: the `eng` pass, then `X` for a European page). Per scan
 14 fields are compared with what the invoice prints; CPU is tesseract's (child processes).
 The benchmark prints; it never fails.
 
@@ -33,7 +33,7 @@ from closeflow.sample.local_invoices import (  # noqa: E402
     render_local,
 )
 from closeflow.sample.scan import office_scan as scan  # noqa: E402
-from ocr import extract, tesseract  # noqa: E402
+from ocr import extract, script  # noqa: E402
 from ocr.normalize import compact, parse_amount, parse_date  # noqa: E402
 
 TODAY = dt.date(2026, 3, 1)  # "now" for the future-date check of the 2026 invoices
@@ -73,7 +73,7 @@ def main() -> None:
     configs = args.configs.split(",")
 
     forced: dict[str, str | None] = {"lang": None}
-    ocr_page = tesseract.ocr_page
+    ocr_page = script.ocr_page
 
     def forced_ocr_page(image, **kw):  # noqa: ANN001, ANN202
         if forced["lang"]:

@@ -2,7 +2,7 @@
 
 Generates office scans and phone photos of invoices whose fields are known (with
 closeflow.sample.layouts, .photo and .scan), reads each through `ocr.extract.extract_file`
-once per candidate pipeline of `ocr.tesseract.prepare` steps, and prints per-field
+once per candidate pipeline of `ocr.preprocess.prepare` steps, and prints per-field
 exact-match accuracy and seconds per page (wall, and CPU including the tesseract
 processes) for each:
 
@@ -25,7 +25,7 @@ pass reads badly).
     python bench/ocr_preprocess.py [--only current,+page+down] [--orientation]
 
 The figures, and the pipeline chosen from them (+page+norm250+flatten+keystone+paper),
-are in the docstring of ocr/tesseract.py. A run of every pipeline takes ~10 CPU minutes.
+are in docs/ocr_decisions.md. A run of every pipeline takes ~10 CPU minutes.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from closeflow.sample.layouts import (  # noqa: E402
 )
 from closeflow.sample.photo import phone_photo, turned  # noqa: E402
 from closeflow.sample.scan import office_scan as scan  # noqa: E402
-from ocr import extract, tesseract  # noqa: E402
+from ocr import extract, orientation, preprocess, script, tesseract  # noqa: E402
 
 FIELDS = ("invoice_number", "invoice_date", "subtotal", "tax_amount", "total")
 CURRENT = frozenset({"deskew", "upscale", "median"})
@@ -184,11 +184,11 @@ def read(path: Path) -> tuple[dict, float, float]:
 
 
 def bench_preprocess(docs: list, names: list[str]) -> None:
-    steps, photo_dpi = tesseract.PREPARE_STEPS, tesseract.PHOTO_DPI
+    steps, photo_dpi = preprocess.PREPARE_STEPS, preprocess.PHOTO_DPI
     print(f"{'pipeline':26} {'kind':6} " + " ".join(f"{f[:8]:>8}" for f in FIELDS), end="")
     print(f" {'all':>6} {'s/page':>7} {'cpu/pg':>7}")
     for name in names:
-        tesseract.PREPARE_STEPS, tesseract.PHOTO_DPI = PIPELINES[name]
+        preprocess.PREPARE_STEPS, preprocess.PHOTO_DPI = PIPELINES[name]
         per_kind: dict[str, list] = defaultdict(list)
         for kind, label, path, truth in docs:
             found, wall, cpu = read(path)
@@ -207,11 +207,11 @@ def bench_preprocess(docs: list, names: list[str]) -> None:
                 if wrong:
                     print(f"    {label}: {', '.join(wrong)}")
         sys.stdout.flush()
-    tesseract.PREPARE_STEPS, tesseract.PHOTO_DPI = steps, photo_dpi
+    preprocess.PREPARE_STEPS, preprocess.PHOTO_DPI = steps, photo_dpi
 
 
 def _osd_half(image, dpi: int | None, timeout: float) -> int:  # noqa: ANN001
-    """OSD on a half-size copy, as it is (`tesseract.orientation` would enlarge it again)."""
+    """OSD on a half-size copy, as it is (`orientation.orientation` would enlarge it again)."""
     small = image.convert("L").reduce(2)
     small.format = "PPM"
     half_dpi = round((dpi or min(image.size) / 8.3) / 2)
@@ -233,10 +233,10 @@ def _osd_always(half: bool):  # noqa: ANN202
         if half:
             rotate = _osd_half(image, dpi, timeout)
         else:
-            rotate = tesseract.orientation(image, dpi, timeout)
-        turned = tesseract.turn(image, rotate)
+            rotate = orientation.orientation(image, dpi, timeout)
+        turned = orientation.turn(image, rotate)
         options = {"dpi": dpi, "timeout": timeout, "page": page, "min_skew": min_skew}
-        return (*tesseract.ocr_page(turned, lang=lang, **options), turned)
+        return (*script.ocr_page(turned, lang=lang, **options), turned)
 
     return ocr
 
@@ -245,7 +245,7 @@ def bench_orientation(folder: Path, docs: list, only: list[str]) -> None:
     scans = [d for d in docs if d[0] == "scan"]
     strategies = {
         "no orientation": lambda image, dpi, timeout, page, lang, min_skew=None: (
-            *tesseract.ocr_page(
+            *script.ocr_page(
                 image, dpi=dpi, timeout=timeout, page=page, lang=lang, min_skew=min_skew
             ),
             image,

@@ -5,7 +5,7 @@
       -c tessedit_do_invert=0, TSV output, OMP_THREAD_LIMIT=1). Closeflow is timed three
       ways: `extract_file` on the image as the pipeline calls it, with the company's
       supplier file (the target applies to this one); the same without a supplier file
-      (more pages go to review, and those are read again); and `ocr.tesseract.ocr_page`
+      (more pages go to review, and those are read again); and `ocr.script.ocr_page`
       on the loaded image (the OCR path alone). The bare command reads the original scan
       file; closeflow's time includes its own loading, preprocessing and handing the
       prepared image over (BMP) to tesseract. One page at a time, the methods
@@ -105,7 +105,7 @@ def _timed(fn, *args) -> tuple[float, float]:
 
 def scanned_pages(home: Path) -> list[Scan]:
     """The distinct scan files of the generated inbox, with their dpi and language."""
-    from ocr import load, tesseract
+    from ocr import load, preprocess, tesseract
 
     truth = (home / "truth" / "documents.jsonl").read_text(encoding="utf-8").splitlines()
     out, seen = [], set()
@@ -115,7 +115,7 @@ def scanned_pages(home: Path) -> list[Scan]:
         seen.add(row["sha256"])
         path = home / row["file"]
         ((image, dpi),) = list(load.open_images(path.read_bytes()))
-        _, used_dpi = tesseract.prepare(image, dpi)
+        _, used_dpi = preprocess.prepare(image, dpi)
         lang = tesseract.CHINESE if row["kind"] == "cn_vat_scan" else tesseract.ENGLISH
         out.append(Scan(path, row["kind"], used_dpi, lang))
     return out
@@ -150,10 +150,10 @@ def closeflow_extract_alone(scan: Scan) -> None:
 
 
 def closeflow_ocr_page(scan: Scan) -> None:
-    from ocr import load, tesseract
+    from ocr import load, script
 
     ((image, dpi),) = list(load.open_images(scan.path.read_bytes()))
-    tesseract.ocr_page(image, dpi=dpi)
+    script.ocr_page(image, dpi=dpi)
 
 
 def ocr_parts(scan: Scan) -> dict[str, float]:
@@ -161,7 +161,7 @@ def ocr_parts(scan: Scan) -> dict[str, float]:
     extract_file takes them: load, the orientation check, preprocessing (the skew search
     apart), each tesseract pass, and the words into fields. Steps the installed ocr
     package lacks are left out."""
-    from ocr import load, tesseract
+    from ocr import image_filters, load, orientation, preprocess, script, tesseract
     from ocr.fields import extract_fields
     from ocr.layout import build_lines
 
@@ -177,21 +177,21 @@ def ocr_parts(scan: Scan) -> dict[str, float]:
     ((image, dpi),) = list(load.open_images(scan.path.read_bytes()))
     lap("load image")
     if hasattr(tesseract, "lines_run_vertically"):
-        tesseract.lines_run_vertically(image)
+        orientation.lines_run_vertically(image)
         lap("orientation check")
     skew = (
-        {"min_skew": tesseract.deskew_from(tesseract.ENGLISH)}
+        {"min_skew": preprocess.deskew_from(tesseract.ENGLISH)}
         if hasattr(tesseract, "deskew_from")
         else {}
     )
-    prepared, used_dpi = tesseract.prepare(image, dpi, **skew)
+    prepared, used_dpi = preprocess.prepare(image, dpi, **skew)
     lap("prepare")
     words = tesseract.run(prepared, lang=tesseract.ENGLISH, dpi=used_dpi, timeout=120)
     lap("tesseract eng")
-    if tesseract.looks_unread(words):
+    if script.looks_unread(words):
         if skew:
-            skew = {"min_skew": tesseract.deskew_from(tesseract.CHINESE)}
-            prepared, used_dpi = tesseract.prepare(image, dpi, **skew)
+            skew = {"min_skew": preprocess.deskew_from(tesseract.CHINESE)}
+            prepared, used_dpi = preprocess.prepare(image, dpi, **skew)
             lap("prepare for chi_sim")
         words = tesseract.run(prepared, lang=tesseract.CHINESE, dpi=used_dpi, timeout=120)
         lap("tesseract chi_sim")
@@ -207,7 +207,7 @@ def ocr_parts(scan: Scan) -> dict[str, float]:
             lap("second look (pages to review)")
     grey = image.convert("L")
     t = _cpu()
-    tesseract.skew_angle(grey)
+    image_filters.skew_angle(grey)
     parts["(of prepare: skew search)"] = _cpu() - t
     return parts
 
@@ -269,7 +269,7 @@ def bench_ocr(scans: list[Scan], rounds: int, progress) -> dict:
 def bench_receipts(rounds: int, progress) -> dict | None:
     """(i) on the SROIE receipts: bare tesseract vs `extract_file` without a supplier file,
     best of `rounds` per receipt; None where ../shared/data/receipts is absent."""
-    from ocr import load, tesseract
+    from ocr import load, preprocess, tesseract
 
     if not RECEIPTS.is_dir():
         return None
@@ -277,7 +277,7 @@ def bench_receipts(rounds: int, progress) -> dict | None:
     copies = Path(tempfile.mkdtemp(prefix="ocr_speed_receipts_"))
     for path in sorted(RECEIPTS.glob("*.jpg")):
         ((image, dpi),) = list(load.open_images(path.read_bytes()))
-        _, used_dpi = tesseract.prepare(image, dpi)
+        _, used_dpi = preprocess.prepare(image, dpi)
         scan = Scan(path, "receipt", used_dpi, tesseract.ENGLISH)
         scans.append(scan)
         try:

@@ -6,7 +6,7 @@
 Digital PDF pages are read from their text layer; scanned pages and images go through
 tesseract. Where an OCR'd invoice comes out needing review (a field missing or doubtful),
 or its item table did not add up, a page the English pass left slightly skewed (under a
-degree, ocr.tesseract.deskew_from) is read again straightened; where it still needs
+degree, ocr.preprocess.deskew_from) is read again straightened; where it still needs
 review, the parts of its pages the pass read badly or not at all are read again
 (ocr.reread). Each reading is kept if the invoice reads better. Bad input never raises:
 it comes back `quarantined` with the reason, and an invoice that fails a check
@@ -29,7 +29,7 @@ import pytesseract
 from PIL import Image
 
 from closeflow.money import round_money
-from ocr import einvoice, load, pdf, receipts, reread, tesseract
+from ocr import einvoice, load, orientation, pdf, preprocess, receipts, reread, script, tesseract
 from ocr.amounts import CORROBORATED
 from ocr.chinese import invoice_kind
 from ocr.fields import Fields, document_type, extract_fields
@@ -71,7 +71,7 @@ HEADER_FIELDS = (
 
 
 def _sure(words: list[Word]) -> int:
-    return sum(1 for w in words if w.conf >= tesseract.UPRIGHT_CONF)
+    return sum(1 for w in words if w.conf >= orientation.UPRIGHT_CONF)
 
 
 def _ocr(
@@ -80,28 +80,29 @@ def _ocr(
     timeout: float,
     page: int,
     lang: str | None,
-    min_skew: float | None = None,
+    min_skew: float | None,
+    cache: preprocess.PageCache,
 ) -> tuple[list[Word], str, Image.Image]:
     """OCR one page image the right way up: its words (in the turned image's pixels), the
     language used and the image as turned.
 
     Orientation costs nothing on an upright page: tesseract's OSD (a pass as dear as OCR
     itself) is asked only when the text lines run vertically (a cheap projection test) or
-    when the upright pass reads badly (a page upside down); see ocr.tesseract.
+    when the upright pass reads badly (a page upside down); see ocr.orientation.
     """
     turned = 0
-    if tesseract.lines_run_vertically(image):
-        turned = tesseract.orientation(image, dpi, timeout)
-        image = tesseract.turn(image, turned)
-    options = {"dpi": dpi, "timeout": timeout, "page": page, "min_skew": min_skew}
-    words, used = tesseract.ocr_page(image, lang=lang, **options)
-    if turned or not tesseract.reads_badly(words):
+    if orientation.lines_run_vertically(image, cache):
+        turned = orientation.orientation(image, dpi, timeout)
+        image = orientation.turn(image, turned)
+    options = {"dpi": dpi, "timeout": timeout, "page": page, "min_skew": min_skew, "cache": cache}
+    words, used = script.ocr_page(image, lang=lang, **options)
+    if turned or not orientation.reads_badly(words):
         return words, used, image
-    rotate = tesseract.orientation(image, dpi, timeout)
+    rotate = orientation.orientation(image, dpi, timeout)
     if rotate == 0:
         return words, used, image
-    again_image = tesseract.turn(image, rotate)
-    again, again_lang = tesseract.ocr_page(again_image, lang=lang, **options)
+    again_image = orientation.turn(image, rotate)
+    again, again_lang = script.ocr_page(again_image, lang=lang, **options)
     if _sure(again) > _sure(words):
         return again, again_lang, again_image
     return words, used, image
@@ -119,13 +120,15 @@ class OcrPart:
     lang: str
     words: list[Word]
     region: tuple[pdf.Region, int] | None = None
-    min_skew: float | None = None  # as read (ocr.tesseract.ocr_page)
-    skew_left: float = 0.0  # what its pass left unstraightened (ocr.tesseract.deskew_from)
+    min_skew: float | None = None  # as read (ocr.script.ocr_page)
+    # the page's prepared images, kept for the second look (ocr.preprocess.PageCache)
+    cache: preprocess.PageCache = dataclasses.field(default_factory=preprocess.PageCache)
+    skew_left: float = 0.0  # what its pass left unstraightened (ocr.preprocess.deskew_from)
 
     def __post_init__(self) -> None:
         # asked right after the pass, `prepare` still holds the answer (no second deskew)
-        skew = tesseract.pass_skew(self.lang, self.min_skew)
-        self.skew_left = tesseract.skew_left(self.image, self.dpi, skew)
+        skew = preprocess.pass_skew(self.lang, self.min_skew)
+        self.skew_left = preprocess.skew_left(self.image, self.dpi, skew, self.cache)
 
     def placed(self, words: list[Word]) -> list[Word]:
         return words if self.region is None else _placed(words, *self.region)
@@ -151,7 +154,7 @@ def _read_document(
 ) -> tuple[list[Word], list[OcrPart], ExtractionMethod]:
     """The text layer's words, the OCR'd images with their words, and how the document was
     read (scans straightened from `min_skew` degrees; None: as their language wants,
-    ocr.tesseract.deskew_from). Raises Unreadable / OcrTimeout.
+    ocr.preprocess.deskew_from). Raises Unreadable / OcrTimeout.
 
     "mixed": some words came from a text layer and some from OCR (a scanned page in a
     digital PDF, or an image region on a digital page).
@@ -168,16 +171,20 @@ def _read_document(
                 text_words += page.words
                 methods.add("text")
             for k, region in enumerate(page.regions):
+                cache = preprocess.PageCache()
                 region_words, lang, image = _ocr(
-                    region.image, region.dpi, timeout, page.number, lang, min_skew
+                    region.image, region.dpi, timeout, page.number, lang, min_skew, cache
                 )
-                parts.append(OcrPart(image, region.dpi, lang, region_words, (region, k), min_skew))
+                parts.append(
+                    OcrPart(image, region.dpi, lang, region_words, (region, k), min_skew, cache)
+                )
                 methods.add("ocr")
     else:
         for n, (image, image_dpi) in enumerate(load.open_images(file.data)):
             image = receipts.trim_scanner_edges(image)  # a flatbed's black edges
-            page_words, lang, turned = _ocr(image, image_dpi, timeout, n, lang, min_skew)
-            parts.append(OcrPart(turned, image_dpi, lang, page_words, None, min_skew))
+            cache = preprocess.PageCache()
+            page_words, lang, turned = _ocr(image, image_dpi, timeout, n, lang, min_skew, cache)
+            parts.append(OcrPart(turned, image_dpi, lang, page_words, None, min_skew, cache))
             methods.add("ocr")
     if len(methods) > 1:
         return text_words, parts, "mixed"
@@ -204,7 +211,13 @@ def _reread(text_words: list[Word], parts: list[OcrPart], timeout: float) -> lis
     words = list(text_words)
     for part in parts:
         again = reread.reread_page(
-            part.image, part.dpi, part.words, part.lang, timeout=timeout, min_skew=part.min_skew
+            part.image,
+            part.dpi,
+            part.words,
+            part.lang,
+            timeout=timeout,
+            min_skew=part.min_skew,
+            cache=part.cache,
         )
         changed |= again is not None
         words += part.placed(part.words if again is None else again)
@@ -221,15 +234,15 @@ def _straightened(
     build: Callable[[list[Word]], ExtractedInvoice],
 ) -> tuple[ExtractedInvoice, list[Word], list[OcrPart]]:
     """The reading to go on with: where the English pass left a page slightly skewed
-    (ocr.tesseract.deskew_from) and the invoice would go to review, or its item table did
+    (ocr.preprocess.deskew_from) and the invoice would go to review, or its item table did
     not add up, the document read again straightened, as every other pass reads it,
     unless the first reading was better (or the second failed); else the first."""
     wanting = inv.status == "needs_review" and _may_read_better(inv)
-    skewed = any(abs(p.skew_left) >= tesseract.DESKEW_MIN_ANGLE for p in parts)
+    skewed = any(abs(p.skew_left) >= preprocess.DESKEW_MIN_ANGLE for p in parts)
     if not skewed or not (wanting or inv._items_left_off):
         return inv, text_words, parts
     try:
-        again_text, again_parts, _ = _read_document(file, dpi, timeout, tesseract.DESKEW_MIN_ANGLE)
+        again_text, again_parts, _ = _read_document(file, dpi, timeout, preprocess.DESKEW_MIN_ANGLE)
     except (tesseract.OcrTimeout, tesseract.OcrFailed) as exc:
         log.warning("reading %s again straightened failed: %s", file.path, exc)
         return inv, text_words, parts
@@ -497,7 +510,7 @@ def _build(
     inv.field_confidence = confidence
     _attach_items(inv, items, rate)
     # a page OCR read mostly as doubtful fragments shows no evidence either way: review
-    unreadable = tesseract.reads_badly([w for line in lines for w in line.words])
+    unreadable = orientation.reads_badly([w for line in lines for w in line.words])
     reason = None if unreadable else not_an_invoice(inv, text)
     if reason:
         inv.status, inv.review_reasons = "quarantined", [reason]

@@ -38,7 +38,7 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-from ocr import tesseract
+from ocr import preprocess, tesseract
 from ocr.layout import Word
 
 DOUBTFUL_CONF = 0.6  # a cell with a word under this is read again
@@ -299,17 +299,20 @@ def reread_page(
     *,
     timeout: float = tesseract.DEFAULT_TIMEOUT,
     min_skew: float | None = None,
+    cache: preprocess.PageCache | None = None,
 ) -> list[Word] | None:
     """The page's words with its doubtful cells and unread ink read again; None where
     there was nothing to read again or the second look found nothing better.
 
     `image`, `dpi`, `lang` and `min_skew` are those the words were read with
-    (ocr.tesseract.ocr_page), `words` in that image's pixels. Raises OcrTimeout or
+    (ocr.script.ocr_page), `words` in that image's pixels; `cache`: the page's
+    (ocr.preprocess.PageCache), so the page is not prepared twice. Raises OcrTimeout or
     OcrFailed as tesseract does.
     """
     if not words:
         return None
-    prepared, pdpi = tesseract.prepare(image, dpi, min_skew=tesseract.pass_skew(lang, min_skew))
+    skew = preprocess.pass_skew(lang, min_skew)
+    prepared, pdpi = preprocess.prepare(image, dpi, min_skew=skew, cache=cache)
     scale = prepared.info.get(tesseract.SCALE_KEY, 1.0)
     ox, oy = prepared.info.get(tesseract.OFFSET_KEY, (0, 0))
 

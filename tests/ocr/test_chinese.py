@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from closeflow.sample.suppliers import build_suppliers
-from ocr import reread, tesseract
+from ocr import reread, script
 from ocr.chinese import (
     check_code_problem,
     invoice_code_problem,
@@ -584,7 +584,7 @@ def test_a_line_the_page_pass_lost_is_read_again(chinese_scan: Path) -> None:
     # reads it, and dropping its words makes the same gap on a real scan (chi_sim).
     image = Image.open(chinese_scan)
     dpi = round(image.info["dpi"][0])
-    words, lang = tesseract.ocr_page(image, dpi=dpi)
+    words, lang = script.ocr_page(image, dpi=dpi)
     assert lang == "chi_sim"
     (line,) = [ln for ln in build_lines(words) if "开票日期" in ln.text.replace(" ", "")]
     lost = set(map(id, line.words))

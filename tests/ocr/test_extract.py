@@ -20,7 +20,7 @@ from closeflow.sample.local_invoices import (
     render_local,
 )
 from closeflow.sample.scan import choose_settings, scan_document, scan_pdf
-from ocr import reread, tesseract
+from ocr import preprocess, reread, script, tesseract
 from ocr.extract import _may_read_better, extract_file, extract_files
 from ocr.fields import extract_fields
 from ocr.layout import build_lines
@@ -255,7 +255,7 @@ def test_no_second_look_at_an_invoice_read_well(
 def test_a_lost_line_is_read_again_from_its_ink(english_scan: Path) -> None:
     image = Image.open(english_scan)
     dpi = round(image.info["dpi"][0])
-    words, lang = tesseract.ocr_page(image, dpi=dpi)
+    words, lang = script.ocr_page(image, dpi=dpi)
     (line,) = [ln for ln in build_lines(words) if "Invoice number" in ln.text]
     lost = set(map(id, line.words))
     kept = [w for w in words if id(w) not in lost]
@@ -274,7 +274,7 @@ def test_the_second_look_is_one_tesseract_call(
     # (~0.1 s CPU) was most of the cost of a call on a strip of a few regions.
     image = Image.open(english_scan)
     dpi = round(image.info["dpi"][0])
-    words, lang = tesseract.ocr_page(image, dpi=dpi)
+    words, lang = script.ocr_page(image, dpi=dpi)
     lost = {id(w) for ln in build_lines(words) if "Invoice number" in ln.text for w in ln.words}
     kept = [w for w in words if id(w) not in lost]
     calls = []
@@ -324,13 +324,13 @@ def test_the_english_pass_reads_a_slight_skew_as_it_is_and_other_passes_straight
     image = Image.open(english_scan)
     dpi = round(image.info["dpi"][0])
     grey = image.convert("L")
-    as_it_is, _ = tesseract.prepare(grey, dpi, min_skew=tesseract.deskew_from(tesseract.ENGLISH))
+    as_it_is, _ = preprocess.prepare(grey, dpi, min_skew=preprocess.deskew_from(tesseract.ENGLISH))
     assert abs(as_it_is.info[tesseract.SKEW_KEY]) == pytest.approx(0.8, abs=0.15)
     assert as_it_is.tobytes() == grey.tobytes()
-    level, _ = tesseract.prepare(grey, dpi, min_skew=tesseract.deskew_from(tesseract.CHINESE))
+    level, _ = preprocess.prepare(grey, dpi, min_skew=preprocess.deskew_from(tesseract.CHINESE))
     assert level.info[tesseract.SKEW_KEY] == 0.0
     assert level.tobytes() != grey.tobytes()
-    assert tesseract.skew_left(grey, dpi, tesseract.DESKEW_MIN_ANGLE) == 0.0
+    assert preprocess.skew_left(grey, dpi, preprocess.DESKEW_MIN_ANGLE) == 0.0
 
 
 def test_a_page_left_skewed_that_goes_to_review_is_read_again_straightened(
@@ -355,7 +355,7 @@ def test_a_page_left_skewed_that_goes_to_review_is_read_again_straightened(
     inv = extract_file(english_scan, [NORDWIND_X_NUMBERS], today=TODAY)
     assert [abs(s) == pytest.approx(0.8, abs=0.15) for s in skews] == [True, False]
     assert skews[1] == 0.0
-    assert looks == [tesseract.DESKEW_MIN_ANGLE]
+    assert looks == [preprocess.DESKEW_MIN_ANGLE]
     assert inv.status == "needs_review"
     assert inv.review_reasons == [
         "invoice number NW-2026-0042 does not have the form Nordwind Bürobedarf GmbH uses "

@@ -16,7 +16,7 @@ from ocr.fields import extract_fields
 from ocr.language import language, language_votes
 from ocr.layout import Word, build_lines
 from ocr.normalize import find_payment_terms
-from ocr.tesseract import ocr_page
+from ocr.script import ocr_page
 from ocr.validate import FIELD_NAMES
 from tests.ocr.documents import (
     DUTCH_INVOICE,
@@ -376,7 +376,7 @@ def test_a_doubtful_latin_page_is_not_taken_for_chinese():
     """A thermal receipt reads badly in English; `chi_sim` then finds "characters" in its
     glyphs, unsure of them: the page stays English. A real Chinese form read by
     `chi_sim` is surer of its words and reads many characters surely."""
-    from ocr.tesseract import reads_as_chinese
+    from ocr.script import reads_as_chinese
 
     english = _words([("TOTAL", 0.9), ("RM8.50", 0.7), ("CA5H", 0.3), ("GST", 0.6)] * 10)
     garbled = _words([("作品全的站", 0.3), ("TSDN", 0.5), ("BHD", 0.6), ("和", 0.2)] * 10)

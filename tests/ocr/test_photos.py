@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr import load, tesseract
+from ocr import load, preprocess, script, sheet
 from ocr.extract import extract_file
 from tests.ocr.documents import (
     RECEIPT,
@@ -36,8 +36,8 @@ def _grey(path: Path):  # noqa: ANN202
 def _sheet_dpi(path: Path) -> int:
     """The resolution `prepare` finds for the photographed sheet (before resampling it)."""
     image, dpi = _grey(path)
-    steps = tesseract.PREPARE_STEPS - {"normalise", "upscale", "downscale"}
-    _, found = tesseract.prepare(image, dpi, steps)
+    steps = preprocess.PREPARE_STEPS - {"normalise", "upscale", "downscale"}
+    _, found = preprocess.prepare(image, dpi, steps)
     return found
 
 
@@ -51,7 +51,7 @@ def _sheet_dpi(path: Path) -> int:
     ],
 )
 def test_the_sheet_shape_tells_its_paper(width: int, height: int, inches: float) -> None:
-    assert tesseract.sheet_width_inches(width, height) == inches
+    assert sheet.sheet_width_inches(width, height) == inches
 
 
 def test_a_letter_sheet_photo_takes_its_resolution_from_letter_paper(folder: Path) -> None:
@@ -67,7 +67,7 @@ def test_a_receipt_photo_is_not_taken_for_a_narrow_a4_sheet(folder: Path) -> Non
     true_dpi = SHEET_SHARE * LONG_SIDE / (RECEIPT[1] / 72)
     assert abs(_sheet_dpi(photo) - true_dpi) < 0.1 * true_dpi  # as A4 it would be 2.6x off
     image, dpi = _grey(photo)
-    words, _ = tesseract.ocr_page(image, dpi=dpi)
+    words, _ = script.ocr_page(image, dpi=dpi)
     text = " ".join(w.text for w in words)
     assert "R-20931" in text and "9.30" in text and "Croissant" in text
 
@@ -77,11 +77,11 @@ def test_a_sheet_photographed_at_an_angle_is_squared_up(folder: Path) -> None:
     # the far edge a third narrower: read as a plain crop, this one goes to review
     photo = phone_photo(pdf, folder / "keystone.jpg", seed=4, keystone=0.35, shadow=0.5)
     image, _ = _grey(photo)
-    corners = tesseract.sheet_corners(image)
+    corners = sheet.sheet_corners(image)
     assert corners is not None
     (x0, _), (x1, _), (x2, _), (x3, _) = corners
     assert (x1 - x0) < 0.7 * (x2 - x3)  # the far edge is the narrower: a trapezium
-    square = tesseract.unwarp(image, corners, 200)
+    square = sheet.unwarp(image, corners, 200)
     assert abs(square.height / square.width - 2**0.5) < 0.03  # A4 again
     inv = extract_file(photo, today=TODAY)
     assert (inv.invoice_number, str(inv.subtotal), str(inv.total)) == (

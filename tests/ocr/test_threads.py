@@ -22,9 +22,9 @@ def test_concurrent_extraction_matches_sequential(tmp_path):
 
 
 def test_concurrent_scans_with_and_without_skew_match_sequential(english_pdf, tmp_path):
-    # ocr.tesseract keeps the last prepared page per deskew threshold, shared by every
-    # thread: pages skewed under, between and over the thresholds, read at once, must each
-    # come out as read alone.
+    # each page keeps its prepared image per deskew threshold (ocr.preprocess.PageCache):
+    # pages skewed under, between and over the thresholds, read at once, must each come
+    # out as read alone.
     scans = [
         scan(english_pdf, tmp_path / f"scan{k}.png", angle=angle, seed=k)
         for k, angle in enumerate((0.2, 0.7, -0.8, 1.3))
