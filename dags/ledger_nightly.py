@@ -2,8 +2,9 @@
 
 wait for that night's ingest (in the warehouse's step log, by window) -> import bank
 statements -> post invoices -> reconcile bank lines -> dbt build (ledger marts and their
-tests) -> reconciliation report. Every task after the wait writes the warehouse: they run
-in the one-slot warehouse pool.
+tests) -> reconciliation report -> mail it to finance. Every task after the wait but the
+mail writes the warehouse: they run in the one-slot warehouse pool. The mail reads the
+archived report only; it never fails the run (a mail server that is down is recorded).
 """
 
 from __future__ import annotations
@@ -67,7 +68,21 @@ def ledger_nightly():
 
         return nightly_report(runtime(), window_of(context)).counts
 
-    wait_for_ingest >> import_bank() >> post() >> reconcile() >> build_marts() >> report()
+    @task
+    def mail_report(**context) -> dict:
+        from closeflow.report_mail import mail_report
+
+        return mail_report(runtime(), window_of(context)).counts
+
+    (
+        wait_for_ingest
+        >> import_bank()
+        >> post()
+        >> reconcile()
+        >> build_marts()
+        >> report()
+        >> mail_report()
+    )
 
 
 ledger_nightly()

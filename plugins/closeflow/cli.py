@@ -278,6 +278,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_mail(args: argparse.Namespace) -> int:
+    """Mail a night's archived report to finance (once; --resend sends it again)."""
+    from closeflow.report_mail import mail_report
+    from closeflow.runtime import Runtime, Window
+
+    rt = Runtime.from_env()
+    summary = mail_report(
+        rt, Window.day(dt.date.fromisoformat(args.date), rt.tz), resend=args.resend
+    )
+    print(summary.line())
+    return 0 if str(summary.counts.get("mail", "")).startswith(("sent", "already")) else 1
+
+
 def cmd_period(args: argparse.Namespace) -> int:
     """Lock, reopen or show the closed periods."""
     from closeflow.close import lock_period, reopen_period
@@ -479,6 +492,16 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("--period", help="month-end close YYYY-MM")
     rn.add_argument("--to", help="last night of a range (with --date)")
     rn.set_defaults(func=cmd_run)
+
+    rp = sub.add_parser("report", help="the nightly report").add_subparsers(
+        dest="what", required=True
+    )
+    rm = rp.add_parser("mail", help="mail a night's archived report to finance")
+    rm.add_argument("--date", required=True, help="the night YYYY-MM-DD")
+    rm.add_argument(
+        "--resend", action="store_true", help="send it again though it was sent (a correction)"
+    )
+    rm.set_defaults(func=cmd_report_mail)
 
     a = sub.add_parser("airflow", help="run the DAGs").add_subparsers(dest="what", required=True)
     an = a.add_parser("nights", help="real DAG runs for a range of nights (dag.test)")

@@ -211,6 +211,7 @@ class Company(Strict):
     bank_fee_account: str = "6900"
     fx_difference_account: str = "7900"
     rounding_account: str = "8999"
+    # bank charges by words of the remittance text, for a company without bank rules
     bank_fee_keywords: list[str] = Field(
         default_factory=lambda: ["bank charges", "bank fee", "kontoführungsgebühr", "entgelt"]
     )
@@ -221,6 +222,8 @@ class Company(Strict):
     chart_of_accounts: str = "chart_of_accounts.yml"
     suppliers: str = "suppliers.yml"
     posting_rules: str = "posting_rules.yml"
+    bank_rules: str = "bank_rules.yml"  # how bank lines no invoice explains are booked
+    opening_balances: str = "opening_balances.csv"  # the opening balance sheet, if any
     fx_rates: str = "fx_rates.csv"
 
 
@@ -297,6 +300,27 @@ class CompanyConfig:
                 "ap_account": self.company.ap_account,
                 "rounding_account": self.company.rounding_account,
             },
+        )
+
+    def bank_rules(self):  # noqa: ANN201 - closeflow.bank_rules.BankRuleSet
+        """The bank-line posting rules (bank_rules.yml), checked against the chart of
+        accounts; without the file, bank charges by company.yml's bank_fee_keywords."""
+        from closeflow.bank_rules import fee_rules, load_bank_rules
+
+        path = self.root / self.company.bank_rules
+        if not path.exists():
+            return fee_rules(self.company)
+        return load_bank_rules(path, accounts=self.chart.codes())
+
+    def opening_balances(self):  # noqa: ANN201 - closeflow.opening.OpeningBalanceSheet | None
+        """The opening balance sheet (opening_balances.csv), checked; None without one."""
+        from closeflow.opening import load_opening_balances
+
+        path = self.root / self.company.opening_balances
+        if not path.exists():
+            return None
+        return load_opening_balances(
+            path, self.chart.codes(), self.company.functional_currency, self.fx
         )
 
     def bank_account(self, account_id: str) -> BankAccount | None:

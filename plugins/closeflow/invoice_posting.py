@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from closeflow.failpoints import failpoint
+from closeflow.opening import RUN_PREFIX as OPENING_RUN
+from closeflow.opening import opening_journal
 from closeflow.periods import PeriodLocks, period_locks
 from closeflow.posting import post_invoices
 from closeflow.posting.engine import PostingResult
@@ -64,7 +66,8 @@ def suggester_for(rt: Runtime, rules, run_key: str):  # noqa: ANN001, ANN202
 @warehouse_step("post")
 def post(rt: Runtime, window: Window) -> StepSummary:
     """Post the invoices ingested in the window with the company's rules (and the
-    corrections a controller made to their entries since)."""
+    corrections a controller made to their entries since), and the opening balance sheet
+    while its period is open (closeflow.opening)."""
     cfg = rt.company
     rules = cfg.posting_rules()  # fails loudly, names line
     sync_accounts(rt)
@@ -81,8 +84,11 @@ def post(rt: Runtime, window: Window) -> StepSummary:
     result = post_with_corrections(
         rt, rules, invoices, lines, run_key, suggester, corrections, locks=locks
     )
+    opening, opening_note = opening_journal(rt, window, locks)
     with rt.warehouse.transaction() as t:
         t.replace("journal_lines", result.journal, "run_id = :r", {"r": run_key})
+        if opening is not None:
+            t.replace("journal_lines", opening, "run_id LIKE :o", {"o": OPENING_RUN + "%"})
         t.replace("review_queue", result.review, "created_run_id = :r", {"r": run_key})
         failpoint(f"post:{window.key}")
     summary = StepSummary(
@@ -94,6 +100,7 @@ def post(rt: Runtime, window: Window) -> StepSummary:
             "journal lines": result.journal.num_rows,
             "to review": len(result.review),
             "rules version": rules.content_hash,
+            "opening balances": opening_note,
         },
     )
     log.info(summary.line())

@@ -18,6 +18,7 @@ from closeflow.ingest import ingest_window
 from closeflow.invoice_posting import post
 from closeflow.reconciliation import reconcile_window
 from closeflow.report import nightly_report
+from closeflow.report_mail import mail_report
 from closeflow.runtime import Runtime, Window, holds_connection
 from closeflow.steps import StepSummary, warehouse_step
 
@@ -34,7 +35,8 @@ def build_marts(rt: Runtime, window: Window) -> StepSummary:
 
 def run_night(rt: Runtime, day: dt.date, build_marts_too: bool = True) -> list[str]:
     """Ingest, bank import, posting, reconciliation, dbt and report for one day, holding
-    the warehouse's run lock throughout (no other run interleaves its steps)."""
+    the warehouse's run lock throughout (no other run interleaves its steps); then the
+    report is mailed to finance if recipients are configured (closeflow.report_mail)."""
     window = Window.day(day, rt.tz)
     with run_lock.hold(rt.warehouse, f"closeflow run --date {day}", wait=rt.lock_wait):
         lines = [ingest_window(rt, window).line()]
@@ -42,6 +44,7 @@ def run_night(rt: Runtime, day: dt.date, build_marts_too: bool = True) -> list[s
         if build_marts_too:
             lines.append(build_marts(rt, window).line())
         lines.append(nightly_report(rt, window).line())
+    lines.append(mail_report(rt, window).line())  # never raises: a failed mail is recorded
     return lines
 
 

@@ -73,16 +73,22 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 
 
+def text_words(text: str | None) -> list[str]:
+    """The words of `text`, upper case: runs of letters and digits, each CJK character
+    a word of its own."""
+    return _WORD.findall(text.upper()) if text else []
+
+
 def normalise_reference(text: str | None) -> str:
     """Letters and digits only, upper case: how references are compared."""
-    return "".join(_WORD.findall(text.upper())) if text else ""
+    return "".join(text_words(text))
 
 
 def reference_candidates(text: str | None, max_length: int) -> set[str]:
     """Every run of consecutive words of `text`, joined and normalised, up to `max_length`."""
     if not text:
         return set()
-    words = _WORD.findall(text.upper())
+    words = text_words(text)
     found = set()
     for i in range(len(words)):
         joined = ""

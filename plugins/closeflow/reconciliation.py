@@ -1,7 +1,9 @@
 """The nightly reconciliation: match the night's bank lines to open items
-(closeflow.reconcile), then book the clearing, FX-difference and bank-fee entries against
-the bank's ledger account, replacing what the night's reconciliation (`reconcile:<day>`)
-wrote before; never into a closed period."""
+(closeflow.reconcile), book the clearing and FX-difference entries, then book the lines
+still unexplained that a bank rule covers (closeflow.bank_rules: salaries, customer
+receipts, capital, bank charges, ...), all against the bank's ledger account, replacing
+what the night's reconciliation (`reconcile:<day>`) wrote before; never into a closed
+period."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
+from closeflow.bank_rules import SOURCE_TYPES as RULE_SOURCE_TYPES
+from closeflow.bank_rules import BankLineFacts, book
 from closeflow.failpoints import failpoint
 from closeflow.money import round_money, round_rate
 from closeflow.open_items import open_items_as_of, payables_accounts, refresh_open_items
@@ -52,7 +56,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     clearing and fee entries.
 
     Every night retries every line imported so far (by this night's import or an
-    earlier one) that no earlier night matched or booked as a fee, booked up to the
+    earlier one) that no earlier night matched or booked by a bank rule, booked up to the
     night's end: a payment that arrived before its invoice was posted, or a statement
     that came days after its bookings, is matched the first night it can be. A line is
     put in the review queue once, the first night it is left unmatched. What earlier
@@ -70,10 +74,11 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         f"""COALESCE(run_id, '') <= :bank AND booking_date < :e
         AND NOT EXISTS (SELECT 1 FROM {raw}.matches m
                         WHERE m.bank_line_id = {raw}.bank_lines.line_id AND m.run_id < :rec)
-        AND NOT EXISTS (SELECT 1 FROM {raw}.journal_lines j WHERE j.source_type = 'bank_fee'
+        AND NOT EXISTS (SELECT 1 FROM {raw}.journal_lines j
+                        WHERE j.source_type IN (:rule_booked, :fee_booked)
                         AND j.source_id = {raw}.bank_lines.line_id AND j.run_id < :rec)
         ORDER BY line_id""",
-        keys,
+        keys | dict(zip(("rule_booked", "fee_booked"), RULE_SOURCE_TYPES, strict=True)),
     )
     reviewed = {
         r["item_id"]
@@ -114,6 +119,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         currency: str,
         rate: Decimal,
         supplier: str | None = None,
+        rule: tuple[str, str] | None = None,  # (rule id, rule version) of a bank rule
+        cost_center: str | None = None,
     ) -> None:
         eid = entry_id_for(source_type, source_id)
         day, moved = locks.place(day)  # never into a closed period
@@ -130,12 +137,12 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
                     "currency": currency,
                     "amount_txn": amount_txn,
                     "fx_rate": round_rate(rate),
-                    "cost_center": None,
+                    "cost_center": cost_center,
                     "supplier_id": supplier,
                     "source_type": source_type,
                     "source_id": source_id,
-                    "rule_id": None,
-                    "rule_version": None,
+                    "rule_id": rule[0] if rule else None,
+                    "rule_version": rule[1] if rule else None,
                     "description": desc,
                     "run_id": run_key,
                 }
@@ -184,34 +191,38 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
             item["supplier_id"],
         )
 
-    keywords = [k.lower() for k in cfg.bank_fee_keywords]
-    unmatched = result.unmatched_lines.to_pylist()
-    fee_ids = set()
-    for line in unmatched:
-        text = f"{line['remittance_info'] or ''} {line['counterparty_name'] or ''}".lower()
-        if line["amount"] < 0 and any(k in text for k in keywords):
-            bank_acct = ledger_of.get(line["statement_id"])
-            rate = fx.rate(line["currency"], line["booking_date"], cfg.functional_currency)
-            if bank_acct is None or rate is None:
-                continue
-            amount = round_money(line["amount"] * rate)
-            entry(
-                "bank_fee",
-                line["line_id"],
-                line["booking_date"],
-                [
-                    (cfg.bank_fee_account, -amount, -line["amount"]),
-                    (bank_acct, amount, line["amount"]),
-                ],
-                line["remittance_info"] or "Bank charges",
-                line["currency"],
-                rate,
+    # what no invoice explains: the first bank rule that covers a line books it
+    unmatched = [BankLineFacts.of(r) for r in result.unmatched_lines.to_pylist()]
+    booked: dict[str, str] = {}  # line id -> source type
+    blocked: dict[str, str] = {}  # line id -> why its rule could not book it
+    for booking in book(rt.company.bank_rules(), unmatched):
+        line = booking.line
+        bank_acct = ledger_of.get(lines_by_id[line.line_id]["statement_id"])
+        rate = fx.rate(line.currency, line.booking_date, cfg.functional_currency)
+        if bank_acct is None or rate is None:
+            missing = "bank account" if bank_acct is None else f"{line.currency} exchange rate"
+            blocked[line.line_id] = (
+                f"bank rule {booking.rule.id} covers this line, but its {missing} is unknown"
             )
-            fee_ids.add(line["line_id"])
+            continue
+        entry(
+            booking.source_type,
+            line.line_id,
+            line.booking_date,
+            [(leg.account, leg.amount, leg.amount_txn) for leg in booking.legs(bank_acct, rate)],
+            booking.description(),
+            line.currency,
+            rate,
+            rule=(booking.rule.id, booking.rule_version),
+            cost_center=booking.rule.then.cost_center,
+        )
+        booked[line.line_id] = booking.source_type
     review = [
-        r
+        dict(r, reason=blocked[r["item_id"]])
+        if r["item_type"] == "bank_line" and r["item_id"] in blocked
+        else r
         for r in review
-        if r["item_id"] not in fee_ids
+        if r["item_id"] not in booked
         and not (r["item_type"] == "bank_line" and r["item_id"] in reviewed)
     ]
 
@@ -226,7 +237,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         {
             "bank lines tried": bank_lines.num_rows,
             "lines matched": result.matches.num_rows,
-            "bank fees booked": len(fee_ids),
+            "bank fees booked": sum(t == "bank_fee" for t in booked.values()),
+            "booked by bank rules": sum(t == "bank_rule" for t in booked.values()),
             "open items": refresh_open_items(rt),
             "to review": len(review),
         },

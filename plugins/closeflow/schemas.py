@@ -30,7 +30,16 @@ def is_bookkeeping(field: pa.Field) -> bool:
 
 FILE_STATUSES = ("extracted", "needs_review", "quarantined", "duplicate")
 FILE_KINDS = ("invoice", "bank_statement")
-SOURCE_TYPES = ("invoice", "payment", "bank_fee", "fx_difference", "manual", "adjustment")
+SOURCE_TYPES = (
+    "opening",
+    "invoice",
+    "payment",
+    "bank_rule",
+    "bank_fee",
+    "fx_difference",
+    "manual",
+    "adjustment",
+)
 MATCH_STATUSES = ("auto", "suggested", "confirmed")
 
 FILE_MANIFEST = pa.schema(

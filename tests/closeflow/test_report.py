@@ -2,7 +2,7 @@
 
 import json
 
-from closeflow.report import bar_chart_svg, review_label
+from closeflow.report import review_label
 
 
 def _item(**details) -> dict:
@@ -34,10 +34,18 @@ def test_file_is_named_by_its_name_and_unknown_by_id():
     assert review_label({"item_id": "b" * 64, "details": None}) == "b" * 16
 
 
-def test_chart_bars_scale_to_the_largest_count():
-    svg = bar_chart_svg([("Matched", 4, "#0a0"), ("Unmatched", 2, "#a00"), ("Fees", 0, "#00a")])
-    assert svg.count("<rect") == 3
-    assert 'width="320"' in svg and 'width="160"' in svg and 'width="0"' in svg
+def test_chart_bars_scale_rate_to_100_percent_and_amount_to_the_largest():
+    from closeflow.report_data import chart_rows
+
+    rows = chart_rows(
+        [
+            {"rate_count": Decimal("100.0"), "unreconciled": Decimal("50.00")},
+            {"rate_count": Decimal("25.0"), "unreconciled": Decimal("200.00")},
+            {"rate_count": None, "unreconciled": Decimal("0.00")},
+        ],
+        width=200,
+    )
+    assert [(r["rate_px"], r["amount_px"]) for r in rows] == [(200, 50), (50, 200), (0, 0)]
 
 
 # --- safe output: escaped, masked, no server paths ------------------------------------------
@@ -46,6 +54,7 @@ import csv  # noqa: E402
 import datetime as dt  # noqa: E402
 import re  # noqa: E402
 from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -62,18 +71,6 @@ IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
 COUNTERPARTY_IBAN = "DE89 3704 0044 0532 0130 00"
 OTHER_IBAN = "GB29NWBK60161331926819"
 DAY = dt.date(2026, 1, 5)
-CSV_COLUMNS = [
-    "booking_date",
-    "account_id",
-    "line_id",
-    "amount",
-    "currency",
-    "counterparty_name",
-    "remittance_info",
-    "outcome",
-    "invoice_number",
-    "supplier_name",
-]
 
 
 @pytest.fixture
@@ -233,7 +230,7 @@ def test_nightly_report_escapes_hostile_text_masks_accounts_and_hides_paths(rt):
     assert "&lt;b&gt;Evil&lt;/b&gt; GmbH" in html and "&lt;b&gt;Bold&lt;/b&gt; Supplies" in html
     for tag in ("<script", "<img", "<b>Evil", "<b>Bold", "Evil</b>", "Bold</b>"):
         assert tag not in html, tag
-    assert html.count("<svg") == 1  # the chart is the one piece of markup not escaped
+    assert "<svg" not in html  # the chart is a table of bars: mail clients show it
     assert (  # the bank line's review label, whole
         "2026-01-05 · &lt;b&gt;Evil&lt;/b&gt; GmbH · &lt;script&gt;alert(1)&lt;/script&gt; "
         "IBAN ****6819 · -100.00 EUR"
@@ -257,9 +254,27 @@ def test_nightly_report_escapes_hostile_text_masks_accounts_and_hides_paths(rt):
     assert "same file content as original.pdf" in html
     assert "scan_7.pdf" in html and f"cny_****{rt.sample.cny_account[-4:]}_2026-01-05.csv" in html
 
+    # the workbook: escaped nowhere (it is no markup) but masked everywhere, text as text
+    import zipfile
+
+    with zipfile.ZipFile(paths["xlsx"]) as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
+    assert _unmasked(xml, rt) == []
+    assert str(rt.home) not in xml
+    from openpyxl import load_workbook
+
+    wb = load_workbook(paths["xlsx"])
+    cells = [str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert "<script>alert(1)</script> RE-2026-00012 IBAN ****6819" in cells
+    assert "货款 12345678 账号 ****0123" in cells and "****" + rt.sample.eur_iban[-4:] in cells
+    assert _unmasked("\n".join(cells), rt) == []
+
     # the CSV keeps its columns; its values are masked
     rows = list(csv.DictReader(raw_csv.splitlines()))
-    assert list(rows[0]) == CSV_COLUMNS
+    assert raw_csv.splitlines()[0] == (
+        "booking_date,account_id,line_id,amount,currency,counterparty_name,remittance_info,"
+        "outcome,invoice_number,supplier_name"
+    )
     by_id = {r["line_id"]: r for r in rows}
     assert by_id["st-eur:1"]["account_id"] == "****" + rt.sample.eur_iban[-4:]
     assert by_id["st-cny:1"]["account_id"] == "****" + rt.sample.cny_account[-4:]
@@ -283,13 +298,6 @@ def test_review_label_shows_no_directory_and_no_account():
     )
     assert label == "2026-01-05 · Miete · Konto ****3000 see a.pdf · -100.00 EUR"
     assert review_label(_item(file="C:\\Users\\x\\inbox\\letter.pdf")) == "letter.pdf"
-
-
-def test_chart_escapes_its_labels():
-    svg = bar_chart_svg([("<script>x</script>", 1, '"red" onload="x"')])
-    assert "<script" not in svg and "&lt;script&gt;x&lt;/script&gt;" in svg
-    assert 'fill="&#34;red&#34; onload=&#34;x&#34;"' in svg
-    assert str(svg).startswith("<svg") and hasattr(svg, "__html__")
 
 
 def test_close_report_escapes_a_hostile_company_name(tmp_path):
@@ -318,3 +326,139 @@ def test_close_report_escapes_a_hostile_company_name(tmp_path):
             ["touchless_rate", "0.333333"],
             ["suggestion_holdout_accuracy", ""],
         ]
+
+
+def test_nightly_report_sections_balance_checks_ledger_suggestions_write_offs(rt):
+    """Statements that add up and one that does not, a gap between statements, the
+    ledger beside the bank once the opening balance is booked, a suggestion awaiting a
+    decision with its write-off: each in the HTML, the workbook and the subject, masked."""
+    import json as _json
+
+    from openpyxl import load_workbook
+
+    from closeflow.masking import mask_account
+
+    eur, cny = rt.sample.eur_iban, rt.sample.cny_account
+    ledger = rt.company.bank_account(eur).ledger_account
+    masked = mask_account(eur)
+    bank = "bank:2026-01-05"
+    st = {"from_date": DAY, "to_date": DAY, "source_format": "test", "file_sha256": "0" * 64}
+    statements = [
+        st
+        | {"statement_id": "st-a", "account_id": eur, "currency": "EUR", "run_id": bank}
+        | {"opening_balance": Decimal("1000.00"), "closing_balance": Decimal("880.00")},
+        st
+        | {"statement_id": "st-b", "account_id": eur, "currency": "EUR", "run_id": bank}
+        | {"opening_balance": Decimal("880.00"), "closing_balance": Decimal("1000.00")},
+    ]
+    lines = [
+        _line(1, "st-a", "EUR", "-100.00", remittance_info="NA-76", run_id=bank),
+        _line(2, "st-a", "EUR", "-20.00", remittance_info="NA-77", run_id=bank),
+        _line(1, "st-b", "EUR", "70.00", remittance_info="refund", run_id=bank),
+    ]
+    invoices = [
+        {"invoice_id": f"inv-{n}", "supplier_id": "SUP-9", "supplier_name": "Nord AG"}
+        | {"invoice_number": f"NA-{n}", "invoice_date": DAY, "currency": "EUR", "period": "2026-01"}
+        for n in (76, 77)
+    ]
+    match = {"score": 1.0, "difference": Decimal("0.00"), "run_id": "reconcile:2026-01-05"}
+    matches = [
+        match
+        | {"match_id": "m76", "bank_line_id": "st-a:1", "item_id": "inv-76"}
+        | {"matched_amount": Decimal("100.00"), "rule": "reference+exact_amount", "status": "auto"},
+        match
+        | {"match_id": "m77", "bank_line_id": "st-a:2", "item_id": "inv-77"}
+        | {"matched_amount": Decimal("21.50"), "rule": "reference+tolerance", "score": 0.7}
+        | {"difference": Decimal("1.50"), "difference_account": "8999", "status": "suggested"},
+    ]
+
+    def jl(entry: str, n: int, account: str, amount: str, source: str, day: dt.date, run: str):
+        a = Decimal(amount)
+        return {"entry_id": entry, "line_no": n, "entry_date": day, "period": "2026-01"} | {
+            "account": account,
+            "amount": a,
+            "currency": "EUR",
+            "amount_txn": a,
+            "fx_rate": Decimal(1),
+            "source_type": source,
+            "source_id": entry,
+            "run_id": run,
+        }
+
+    journal = [
+        jl("open", 1, ledger, "1000.00", "opening", dt.date(2026, 1, 1), "opening:2026-01-01"),
+        jl("open", 2, "3000", "-1000.00", "opening", dt.date(2026, 1, 1), "opening:2026-01-01"),
+        jl("pay", 1, ledger, "-100.00", "payment", DAY, "reconcile:2026-01-05"),
+        jl("pay", 2, "2000", "100.00", "payment", DAY, "reconcile:2026-01-05"),
+        jl("ref", 1, ledger, "100.00", "manual", DAY, "manual:2026-01-05"),
+        jl("ref", 2, "4000", "-100.00", "manual", DAY, "manual:2026-01-05"),
+        # a later night's entry is not in this night's report
+        jl("late", 1, ledger, "5.00", "manual", DAY, "manual:2026-01-06"),
+        jl("late", 2, "4000", "-5.00", "manual", DAY, "manual:2026-01-06"),
+    ]
+    gap = review_item(
+        "statement_balance",
+        "st-b",
+        f"the statement of account {masked} from 2026-01-05 opens at 880.00 EUR, but the one "
+        "before (to 2026-01-04) closed at 900.00",
+        bank,
+        statement="st-b",
+    )
+    with rt.warehouse.transaction() as t:
+        t.insert("bank_statements", statements)
+        t.insert("bank_lines", lines)
+        t.insert("invoices", invoices)
+        t.insert("matches", matches)
+        t.insert("journal_lines", journal)
+        t.insert("review_queue", [gap])
+
+    paths = nightly_report(rt, Window.day(DAY)).counts
+    html = open(paths["html"], encoding="utf-8").read()
+    report_json = Path(paths["html"]).with_name("report.json")
+    subject = _json.loads(report_json.read_text(encoding="utf-8"))["subject"]
+    assert f"balance gap on {masked}" in subject
+    assert f"statement not adding up on {masked}" in subject
+    assert eur not in subject and eur[-8:] not in subject and cny not in subject
+
+    wb = load_workbook(paths["xlsx"])
+
+    def sheet(name: str) -> list[dict]:
+        rows = list(wb[name].iter_rows(values_only=True))
+        return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+    checks = {(r["Opening"], r["Closing"]): r for r in sheet("Statements")}
+    assert checks[(1000, 880)]["Check"] == "opening + movements = closing"
+    assert checks[(1000, 880)]["Movements"] == -120 and checks[(1000, 880)]["Difference"] == 0
+    assert checks[(880, 1000)]["Difference"] == 50 and checks[(880, 1000)]["Account"] == masked
+    [g] = sheet("Balance gaps")
+    assert g["What"].startswith(f"the statement of account {masked} from 2026-01-05")
+
+    accounts = {r["Currency"]: r for r in sheet("Ledger vs bank")}
+    assert accounts["EUR"]["Bank balance"] == 1000 and accounts["EUR"]["Ledger balance"] == 1000
+    assert accounts["EUR"]["Difference"] == 0 and accounts["EUR"]["Note"] == "agrees"
+    assert accounts["EUR"]["Account"] == masked
+    assert accounts["CNY"]["Bank balance"] is None
+    assert accounts["CNY"]["Note"] == "no statement with a closing balance yet"
+
+    by_rule = {r["Rule"]: r for r in sheet("New matches by rule")}
+    exact = by_rule["reference+exact_amount"]
+    assert (exact["Status"], exact["Matches"], exact["Amount"]) == ("auto", 1, 100)
+    by_rule = {r["Rule"]: r for r in sheet("New matches by rule")}
+    assert by_rule["reference+tolerance"]["Status"] == "suggested"
+    [s] = sheet("Suggestions")
+    assert (s["Invoice"], s["Would settle"], s["Score"]) == ("NA-77", 21.5, 0.7)
+    [w] = sheet("Write-offs")
+    assert (w["Invoice"], w["Difference"], w["Account"], w["Status"]) == (
+        "NA-77",
+        1.5,
+        "8999",
+        "suggested",
+    )
+    unmatched = sheet("Unmatched lines")
+    assert {u["Reference"] for u in unmatched} == {"NA-77", "refund"}  # a suggestion: open
+    buckets = {b["Age"]: b for b in sheet("Unmatched by age")}
+    assert buckets["0-7 days"]["Lines"] == 2 and buckets["0-7 days"]["Amount"] == 90
+    assert buckets["total"]["Amount"] == 90
+
+    assert "No suggestions await a decision" not in html and "awaiting a decision" in html
+    assert _unmasked(html, rt) == []

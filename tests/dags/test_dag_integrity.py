@@ -16,6 +16,7 @@ EXPECTED = {
         "reconcile",
         "build_marts",
         "report",
+        "mail_report",
     ],
     "month_end_close": ["wait_for_month_nights", "close_metrics", "lock_period"],
 }

@@ -56,6 +56,28 @@ TEMPLATE_FIELDS = (
 )
 
 
+def description_template(v: str | None, fields: tuple[str, ...]) -> str | None:
+    """A rule's description template, checked: `{field}` names only from `fields`, no
+    format specs (a rule file is data, and a template must not run anything)."""
+    if v is None:
+        return v
+    try:
+        parts = list(string.Formatter().parse(v))
+    except ValueError as exc:
+        raise ValueError(f"bad description template: {exc}") from exc
+    for _, name, spec, conv in parts:
+        if name is None:
+            continue
+        if name not in fields:
+            raise ValueError(
+                f"unknown template field {{{name}}}; use one of "
+                + ", ".join("{" + f + "}" for f in fields)
+            )
+        if spec or conv:
+            raise ValueError(f"template field {{{name}}} takes no format")
+    return v
+
+
 def check_regex(v: str | None) -> str | None:
     """The pattern, if RE2 (the engine's regex library) accepts it."""
     if v is not None:
@@ -173,23 +195,7 @@ class Then(Strict):
     @field_validator("description")
     @classmethod
     def _template(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            parts = list(string.Formatter().parse(v))
-        except ValueError as exc:
-            raise ValueError(f"bad description template: {exc}") from exc
-        for _, name, spec, conv in parts:
-            if name is None:
-                continue
-            if name not in TEMPLATE_FIELDS:
-                raise ValueError(
-                    f"unknown template field {{{name}}}; use one of "
-                    + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
-                )
-            if spec or conv:
-                raise ValueError(f"template field {{{name}}} takes no format")
-        return v
+        return description_template(v, TEMPLATE_FIELDS)
 
     @model_validator(mode="after")
     def _one_account_action(self) -> Then:

@@ -1,8 +1,10 @@
 """The sample company itself and its configuration folder HOME/company.
 
-Writes company.yml, chart_of_accounts.yml, suppliers.yml, posting_rules.yml and
-fx_rates.csv in the formats `closeflow.config.CompanyConfig` and `closeflow.posting`
-load. YAML is written as text in a fixed order, so the same seed gives the same bytes.
+Writes company.yml, chart_of_accounts.yml, suppliers.yml, posting_rules.yml,
+bank_rules.yml, opening_balances.csv and fx_rates.csv in the formats
+`closeflow.config.CompanyConfig`, `closeflow.posting`, `closeflow.bank_rules` and
+`closeflow.opening` load. YAML is written as text in a fixed order, so the same seed
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,25 @@ AP_ACCOUNT, INPUT_VAT_ACCOUNT, ROUNDING_ACCOUNT = "2000", "1400", "8999"
 EUR_LEDGER_ACCOUNT, CNY_LEDGER_ACCOUNT = "1200", "1210"
 # the professional-fees rule covers invoices from this total (document currency) up
 FEES_RULE_MIN_TOTAL = Decimal("1000.00")
+SHARE_CAPITAL_ACCOUNT, CAPITAL_RESERVE_ACCOUNT = "3000", "3100"
+# what the bank accounts hold when the books begin (the first statement's opening
+# balance), funded by the share capital
+OPENING_BALANCE = {"EUR": Decimal("25000.00"), "CNY": Decimal("0.00")}
+CAPITAL_HOLDING = "Closeflow Holding AG"  # pays in the capital on the first day
+CUSTOMERS = (
+    "Hafenkante Handels GmbH",
+    "Morgenrot Media AG",
+    "Lindqvist Trading GmbH",
+    "Baltic Components GmbH",
+    "Alsterblick Immobilien KG",
+)
+# which rule of bank_rules.yml books each kind of bank line no invoice explains
+BANK_RULE_OF_KIND = {
+    "capital": "capital",
+    "bank_fee": "bank-fees",
+    "salary": "salaries",
+    "customer_receipt": "customer-receipts",
+}
 
 CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("1000", "Cash on hand", "asset"),
@@ -254,6 +275,66 @@ def posting_rules_yml(suppliers: list[SupplierProfile]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bank_rules_yml() -> str:
+    """The rules a controller would write for the bank lines no invoice explains: the
+    holding's capital, bank charges, salaries and the customers' receipts (the company
+    keeps no receivables ledger: a receipt is revenue when it arrives)."""
+    customers = [f"        - {_q(c)}" for c in CUSTOMERS]
+    return "\n".join(
+        [
+            "# Bank-line posting rules of the sample company (closeflow.bank_rules): how the",
+            "# bank lines no invoice explains are booked. The first rule (lowest priority",
+            "# number, then id) whose conditions all hold books the line against `account`;",
+            "# the other leg is the bank account's ledger account. Texts match as whole words.",
+            "version: 1",
+            "rules:",
+            "  - id: capital  # the holding pays capital into the reserve (Kapitalruecklage)",
+            "    priority: 10",
+            f"    when: {{counterparty_name: {_q(CAPITAL_HOLDING)}, direction: in}}",
+            "    then:",
+            f"      account: {_q(CAPITAL_RESERVE_ACCOUNT)}",
+            '      description: "Capital contribution {counterparty_name}: {remittance_info}"',
+            "  - id: bank-fees  # account fees and transfer charges",
+            "    priority: 20",
+            "    when:",
+            "      direction: out",
+            '      text_words: ["bank charges", "bank fee", "Kontoführungsgebühr", "Entgelt",'
+            ' "手续费"]',
+            '    then: {account: "6900", source_type: bank_fee}',
+            "  - id: salaries  # the monthly salary run, one line per employee",
+            "    priority: 30",
+            "    when: {direction: out, text_words: [Gehalt, salary]}",
+            '    then: {account: "6000", cost_center: "HR"}',
+            "  - id: customer-receipts  # what customers pay",
+            "    priority: 40",
+            "    when:",
+            "      direction: in",
+            "      counterparty_name:",
+            *customers,
+            "    then:",
+            '      account: "4000"',
+            '      description: "Receipt {counterparty_name}: {remittance_info}"',
+            "",
+        ]
+    )
+
+
+def opening_balances_csv(first_period: str) -> str:
+    """The opening balance sheet on the first day of `first_period`: the bank accounts as
+    the first statements open, funded by share capital."""
+    day = f"{first_period}-01"
+    ledger = {"EUR": EUR_LEDGER_ACCOUNT, "CNY": CNY_LEDGER_ACCOUNT}
+    rows = [f"{ledger[c]},{amount:.2f},{c},{day}" for c, amount in OPENING_BALANCE.items()]
+    capital = -sum((a for c, a in OPENING_BALANCE.items() if c == "EUR"), Decimal("0.00"))
+    rows.append(f"{SHARE_CAPITAL_ACCOUNT},{capital:.2f},EUR,{day}")
+    head = [
+        "# Opening balance sheet of the sample company (closeflow.opening): what each",
+        "# account holds when the books begin, debit positive, in the row's currency.",
+        "account,amount,currency,date",
+    ]
+    return "\n".join(head + rows) + "\n"
+
+
 def write_company_folder(
     folder: Path,
     company: CompanyIdentity,
@@ -261,13 +342,15 @@ def write_company_folder(
     rates: dict[dt.date, Decimal],
     first_period: str,
 ) -> list[Path]:
-    """Write the five configuration files; return their paths."""
+    """Write the seven configuration files; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "company.yml": company_yml(company, first_period),
         "chart_of_accounts.yml": chart_of_accounts_yml(),
         "suppliers.yml": suppliers_yml(suppliers),
         "posting_rules.yml": posting_rules_yml(suppliers),
+        "bank_rules.yml": bank_rules_yml(),
+        "opening_balances.csv": opening_balances_csv(first_period),
         "fx_rates.csv": fx_rates_csv(rates),
     }
     out = []

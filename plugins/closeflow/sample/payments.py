@@ -5,8 +5,10 @@ total, 5 % partially (same reference, less money), 10 % not at all. Credit notes
 refunded by the supplier as an incoming line quoting the credit note. EUR invoices are
 paid from the EUR account, Chinese ones from the CNY account. Per month come bank lines
 no invoice explains: customer receipts, salaries, the account fee and transfer charges;
-on the first day, the capital that funds both accounts. Lines falling after the window
-are not produced: those invoices stay open.
+on the first day, the capital that funds both accounts. Each of those carries the id of
+the sample's bank rule that books it (`expected_rule`, closeflow.sample.company's
+bank_rules.yml). Lines falling after the window are not produced: those invoices stay
+open.
 """
 
 from __future__ import annotations
@@ -20,25 +22,26 @@ from typing import Literal
 from closeflow.money import round_money
 from closeflow.sample import checksums
 from closeflow.sample.business_days import DateRange, next_business_day
-from closeflow.sample.company import CompanyIdentity
+from closeflow.sample.company import (
+    BANK_RULE_OF_KIND,
+    CAPITAL_HOLDING,
+    CUSTOMERS,
+    OPENING_BALANCE,
+    CompanyIdentity,
+)
 from closeflow.sample.documents import InboxDocument
 from closeflow.sample.seeds import digits, stream
 
-LineKind = Literal["payment", "partial_payment", "refund", "bank_fee", "unknown"]
+LineKind = Literal[
+    "payment", "partial_payment", "refund", "bank_fee", "capital", "salary", "customer_receipt"
+]
 ExpectedMatch = Literal["exact", "partial", "none"]
 SENT, RECEIVED = ("PMNT", "ICDT", "ESCT"), ("PMNT", "RCDT", "ESCT")  # camt BkTxCd
 SALARY, FEES = ("PMNT", "ICDT", "SALA"), ("ACMT", "MDOP", "CHRG")
-OPENING_BALANCE = {"EUR": Decimal("25000.00"), "CNY": Decimal("0.00")}
+__all__ = ["OPENING_BALANCE", "BankLine", "plan_bank_lines"]
 CAPITAL = {"EUR": Decimal("300000.00"), "CNY": Decimal("500000.00")}
-HOLDING = "Closeflow Holding AG"
-
-_CUSTOMERS = (
-    "Hafenkante Handels GmbH",
-    "Morgenrot Media AG",
-    "Lindqvist Trading GmbH",
-    "Baltic Components GmbH",
-    "Alsterblick Immobilien KG",
-)
+HOLDING = CAPITAL_HOLDING
+_CUSTOMERS = CUSTOMERS
 _EMPLOYEES = ("Sophie Krüger", "Felix Neumann", "Lena Schwarz", "Tim Zimmermann")
 
 
@@ -63,6 +66,11 @@ class BankLine:
     @property
     def value_date(self) -> dt.date:
         return self.booking_date
+
+    @property
+    def expected_rule(self) -> str | None:
+        """The sample's bank rule that books the line (none for invoice payments)."""
+        return BANK_RULE_OF_KIND.get(self.kind)
 
 
 def _remittance(rng: random.Random, doc: InboxDocument, refund: bool) -> str:
@@ -128,7 +136,7 @@ def _unexplained(
     account: str,
     text: str,
     domain: tuple[str, str, str],
-    kind: LineKind = "unknown",
+    kind: LineKind,
     end_to_end_id: str = "NOTPROVIDED",
 ) -> BankLine:
     """A bank line that no invoice explains."""
@@ -165,7 +173,15 @@ def _month_lines(rng: random.Random, chunk: DateRange, company: CompanyIdentity)
         customer = rng.choice(_CUSTOMERS)
         lines.append(
             _unexplained(
-                "EUR", rng.choice(days), order(), amount, customer, _iban(rng), text, RECEIVED
+                "EUR",
+                rng.choice(days),
+                order(),
+                amount,
+                customer,
+                _iban(rng),
+                text,
+                RECEIVED,
+                "customer_receipt",
             )
         )
     for name in rng.sample(_EMPLOYEES, rng.randint(1, 2)):
@@ -180,6 +196,7 @@ def _month_lines(rng: random.Random, chunk: DateRange, company: CompanyIdentity)
                 _iban(rng),
                 f"Gehalt {month:02d}/{year} {name}",
                 SALARY,
+                "salary",
                 end_to_end_id=f"CF-SAL-{year}{month:02d}",
             )
         )
@@ -249,6 +266,7 @@ def plan_bank_lines(
             _iban(rng),
             "Kapitaleinlage Closeflow Demo GmbH",
             RECEIVED,
+            "capital",
             end_to_end_id="CF-CAPITAL-EUR",
         )
     )
@@ -262,6 +280,7 @@ def plan_bank_lines(
             _iban(rng),
             "Capital injection 注资",
             RECEIVED,
+            "capital",
             end_to_end_id="",
         )
     )

@@ -149,6 +149,8 @@ def bank_line_records(statements: list[StatementFile]) -> list[dict]:
                     "kind": line.kind,
                     "invoice_sha256": line.invoice_sha256,
                     "expected_match": line.expected_match,
+                    # the bank rule that books a line no invoice explains, else null
+                    "expected_rule": line.expected_rule,
                     "bank_reference": reference,
                 }
             )

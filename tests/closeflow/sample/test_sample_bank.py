@@ -11,6 +11,7 @@ from decimal import Decimal
 from closeflow.config import CompanyConfig
 from closeflow.sample import checksums
 from closeflow.sample.business_days import is_business_day
+from closeflow.sample.company import BANK_RULE_OF_KIND
 
 NS = {"c": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"}
 CSV_HEADER = (
@@ -101,9 +102,12 @@ def test_payments_quote_their_invoice(sample) -> None:
     for line in sample.bank_lines:
         kinds[line["kind"]] += 1
         amount = Decimal(line["amount"])
-        if line["kind"] in ("bank_fee", "unknown"):
+        if line["kind"] in ("bank_fee", "capital", "salary", "customer_receipt"):
+            # no invoice: the sample's bank rule for the kind books it
             assert line["invoice_sha256"] is None and line["expected_match"] == "none"
+            assert line["expected_rule"] == BANK_RULE_OF_KIND[line["kind"]]
             continue
+        assert line["expected_rule"] is None
         invoice = invoices[line["invoice_sha256"]]
         assert invoice["payment_reference"] in line["remittance_info"]
         assert invoice["currency"] == line["currency"]
@@ -115,7 +119,8 @@ def test_payments_quote_their_invoice(sample) -> None:
         else:
             assert line["kind"] == "refund" and invoice["document_type"] == "credit_note"
             assert amount == total and line["expected_match"] == "exact"
-    assert kinds["payment"] > 0 and kinds["bank_fee"] > 0 and kinds["unknown"] > 0
+    assert kinds["payment"] > 0 and kinds["bank_fee"] > 0 and kinds["capital"] == 2
+    assert kinds["salary"] > 0 and kinds["customer_receipt"] > 0
 
 
 def test_statement_mtime_is_22_00_on_the_statement_day(sample) -> None:
