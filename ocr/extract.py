@@ -498,7 +498,7 @@ def _build(
     confidence = _read_header(inv, fields)
     receipt_notes: list[str] = []
     if inv.document_type == "receipt":  # the till's own arithmetic (ocr.receipts)
-        receipt_notes = receipts.read_receipt(inv, lines, confidence, min_confidence)
+        receipt_notes = receipts.read_receipt(inv, lines, confidence, min_confidence, today)
     master_reasons: list[str] = []
     if suppliers:
         fields, confidence, master_reasons = _identify(

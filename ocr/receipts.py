@@ -57,6 +57,7 @@ from ocr.normalize import (
     infer_dayfirst,
     parse_rate,
 )
+from ocr.validate import plausible_date
 
 UNCONFIRMED = 0.5  # an amount nothing else on the receipt confirms: for review
 AMBIGUOUS_DATE = 0.7  # day and month could be swapped and nothing on the page decides
@@ -666,8 +667,33 @@ def _weekday_decides(line_text: str, value: dt.date) -> bool | None:
     return False if swapped.weekday() == day else None
 
 
-def read_date(lines: Sequence[Line]) -> ReceiptDate | None:
-    """The receipt's date (module docstring)."""
+REPAIRED_YEAR = 0.5  # a year put right by one misread digit: for review, never trusted
+
+
+def _repaired_year(value: dt.date, today: dt.date) -> dt.date | None:
+    """The one plausible date (ocr.validate.plausible_date) a single misread digit of the
+    year stands for ("2618", "7017" for 2018, 2017: OCR reads 0 as 6, 2 as 7); None if
+    none or several fit ("2048": 2008 or 2018)."""
+    year = f"{value.year:04d}"
+    fits = set()
+    for k in range(4):
+        for digit in "0123456789":
+            if digit == year[k]:
+                continue
+            try:
+                candidate = value.replace(year=int(year[:k] + digit + year[k + 1 :]))
+            except ValueError:  # 29 February
+                continue
+            if plausible_date(candidate, today):
+                fits.add(candidate)
+    return fits.pop() if len(fits) == 1 else None
+
+
+def read_date(lines: Sequence[Line], today: dt.date | None = None) -> ReceiptDate | None:
+    """The receipt's date (module docstring). A date whose year cannot be (before 2000,
+    more than a year after `today`) is passed over for a plausible one, or its year put
+    right where one misread digit explains it (REPAIRED_YEAR)."""
+    today = today or dt.date.today()
     text = "\n".join(ln.text for ln in lines)
     dayfirst = infer_dayfirst(text)
     proven = not dayfirst or any(
@@ -685,8 +711,14 @@ def read_date(lines: Sequence[Line]) -> ReceiptDate | None:
             found.append((labelled, timed, i, d, _conf(words), t))
     if not found:
         return None
-    labelled, timed, i, d, conf, t = max(found, key=lambda f: (f[0], f[1], -f[2]))
+    labelled, timed, i, d, conf, t = max(
+        found, key=lambda f: (plausible_date(f[3].value, today), f[0], f[1], -f[2])
+    )
     value = d.value
+    if not plausible_date(value, today):
+        repaired = _repaired_year(value, today)
+        if repaired is not None:
+            value, conf = repaired, min(conf, REPAIRED_YEAR)
     if not (labelled or timed):
         conf *= 0.9
     others = {f[3].value for f in found if f[0] or f[1]} - {value}
@@ -753,6 +785,7 @@ def read_receipt(
     lines: Sequence[Line],
     confidence: dict[str, float],
     min_confidence: float,
+    today: dt.date | None = None,
 ) -> list[str]:
     """Read `inv`, a receipt whose invoice fields are read already, the receipt's way:
     total, tax, net, merchant, date, currency, payment method (module docstring); set them
@@ -784,7 +817,7 @@ def read_receipt(
     merchant = read_merchant(lines)
     if merchant is not None and merchant.value:
         inv.supplier_name, confidence["supplier_name"] = merchant.value, merchant.conf
-    date = read_date(lines)
+    date = read_date(lines, today)
     if date is not None:
         inv.invoice_date, confidence["invoice_date"] = date.value, date.conf
     if inv.currency is None and RM_RX.search("\n".join(ln.text for ln in lines)):

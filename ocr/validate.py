@@ -54,6 +54,11 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+def plausible_date(value: dt.date, today: dt.date) -> bool:
+    """Not before EARLIEST_DATE and not more than a year after `today`."""
+    return EARLIEST_DATE <= value <= _one_year_after(today)
+
+
 def _one_year_after(day: dt.date) -> dt.date:
     try:
         return day.replace(year=day.year + 1)

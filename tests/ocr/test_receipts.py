@@ -30,6 +30,7 @@ from ocr.model import ExtractedInvoice
 from ocr.receipts import (
     AMBIGUOUS_DATE,
     CORROBORATED,
+    REPAIRED_YEAR,
     UNCONFIRMED,
     is_receipt,
     read_amounts,
@@ -159,6 +160,28 @@ def test_dates_as_receipts_print_them(printed: str, date: dt.date, ambiguous: bo
     got = read_date(lines_of(f"SHOP\n{printed}\nTOTAL   1.00"))
     assert (got.value, got.ambiguous) == (date, ambiguous)
     assert (got.conf <= AMBIGUOUS_DATE) if ambiguous else got.conf > AMBIGUOUS_DATE
+
+
+@pytest.mark.parametrize(
+    ("printed", "date"),
+    [
+        ("Date: 12-02-2618 10:22", dt.date(2018, 2, 12)),  # a 0 read as 6: only 2018 fits
+        ("Date: 28/08/7017 10:22", dt.date(2017, 8, 28)),  # a 2 read as 7
+        ("Date: 18 MAR 2048 10:22", None),  # 2008 or 2018: not put right
+    ],
+)
+def test_a_year_one_misread_digit_explains_is_put_right_but_doubtful(printed, date) -> None:
+    got = read_date(lines_of(f"SHOP\n{printed}\nTOTAL   1.00"), today=dt.date(2026, 12, 7))
+    if date is None:
+        assert got.value == dt.date(2048, 3, 18)  # left as read: validation sends it to review
+    else:
+        assert got.value == date and got.conf <= REPAIRED_YEAR
+
+
+def test_a_plausible_date_wins_over_one_whose_year_cannot_be() -> None:
+    text = "SHOP\nDate: 01/01/1970 00:00\n26-03-18 18:09\nTOTAL   1.00"
+    got = read_date(lines_of(text), today=dt.date(2026, 12, 7))
+    assert got.value == dt.date(2018, 3, 26)
 
 
 def test_a_page_with_amounts_is_not_quarantined_a_letter_or_a_page_without_is() -> None:
