@@ -68,6 +68,9 @@ HEADER_FIELDS = (
     "invoice_code",
     "check_code",
 )
+# An invoice whose date no label of ours names, read as a till prints it (labelled "DD",
+# "Tarikh", or beside a time): doubtful, so it goes to review.
+UNLABELLED_DATE = 0.5
 
 
 def _sure(words: list[Word]) -> int:
@@ -499,6 +502,11 @@ def _build(
     receipt_notes: list[str] = []
     if inv.document_type == "receipt":  # the till's own arithmetic (ocr.receipts)
         receipt_notes = receipts.read_receipt(inv, lines, confidence, min_confidence, today)
+    elif inv.invoice_date is None:  # no date label we know: a date as a till prints it
+        till_date = receipts.read_date(lines, today)
+        if till_date is not None:
+            inv.invoice_date = till_date.value
+            confidence["invoice_date"] = min(till_date.conf, UNLABELLED_DATE)
     master_reasons: list[str] = []
     if suppliers:
         fields, confidence, master_reasons = _identify(

@@ -21,7 +21,7 @@ from closeflow.sample.local_invoices import (
 )
 from closeflow.sample.scan import choose_settings, scan_document, scan_pdf
 from ocr import preprocess, reread, script, tesseract
-from ocr.extract import _may_read_better, extract_file, extract_files
+from ocr.extract import UNLABELLED_DATE, _may_read_better, extract_file, extract_files
 from ocr.fields import extract_fields
 from ocr.layout import build_lines
 from ocr.suppliers import FieldAnchor, SupplierTemplate
@@ -30,6 +30,7 @@ from tests.ocr.documents import (
     ChineseInvoice,
     EnglishInvoice,
     image_pdf,
+    pdf_bytes,
     render_chinese,
     render_english,
 )
@@ -397,3 +398,26 @@ def test_a_timeout_reading_again_straightened_keeps_the_first_reading(
     assert inv.status == "needs_review"
     assert inv.invoice_number == "NW-2026-0042"
     assert len(inv.review_reasons) == 1 and "does not have the form" in inv.review_reasons[0]
+
+
+def test_a_date_no_known_label_names_is_read_as_a_till_prints_it_and_doubted(
+    tmp_path: Path,
+) -> None:
+    # a Malaysian till's tax invoice: its date labelled only "DD", beside the time
+    def draw(c) -> None:  # noqa: ANN001
+        rows = [
+            "GARDENIA BAKERIES (KL) SDN BHD",
+            "TAX INVOICE",
+            "Cash Inv No.: 7925F716",
+            "DD: 25/09/2017 12:12",
+            "Total Payable: 36.55",
+        ]
+        for k, row in enumerate(rows):
+            c.drawString(72, 760 - 18 * k, row)
+
+    path = tmp_path / "till_invoice.pdf"
+    path.write_bytes(pdf_bytes(draw))
+    inv = extract_file(path, today=dt.date(2026, 12, 7))
+    assert inv.invoice_date == dt.date(2017, 9, 25)
+    assert inv.field_confidence["invoice_date"] <= UNLABELLED_DATE
+    assert inv.status == "needs_review"
