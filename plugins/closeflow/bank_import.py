@@ -9,7 +9,11 @@ import logging
 import mimetypes
 from collections import Counter
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from closeflow.alerts import quarantined_files
+from closeflow.bank.statement import PARSED_LINES
 from closeflow.duplicates import Original
 from closeflow.failpoints import failpoint
 from closeflow.intake import BANK_STATEMENT, receive
@@ -49,14 +53,12 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
     }
     seen_files = {r["file_sha256"]: r for r in earlier.values()}
     # the bank's bookings already held (two downloads covering the same days): kept once
-    held = {
-        r["line_key"]
-        for r in rt.warehouse.query(
-            f"SELECT DISTINCT line_key FROM {raw}.bank_lines "
-            f"WHERE run_id < :r AND line_key IS NOT NULL",
-            {"r": run_key},
-        ).to_pylist()
-    }
+    held = rt.warehouse.query(
+        f"SELECT DISTINCT line_key FROM {raw}.bank_lines "
+        f"WHERE run_id < :r AND line_key IS NOT NULL",
+        {"r": run_key},
+    ).column("line_key")
+    held = [held.cast(pa.string())]  # the keys as Arrow columns, not a Python set
     overlapping = 0
     statements, lines, review, manifest = [], [], [], []
     for arrival in arrivals:
@@ -91,19 +93,19 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
                 reason = f"its statements were already imported from {original}"
             new_lines = 0
             for p in fresh:
-                keep = [ln for ln in p.lines if ln.get("line_key") not in held]
-                held.update(ln.get("line_key") for ln in keep)
-                overlapping += len(p.lines) - len(keep)
-                new_lines += len(keep)
+                keep = _not_held(p.table, held)
+                held.append(keep["line_key"])
+                overlapping += p.table.num_rows - keep.num_rows
+                new_lines += keep.num_rows
                 statements.append(p.statement | {"run_id": run_key})
-                lines.extend(line | {"run_id": run_key} for line in keep)
+                lines.append(keep)
                 earlier[p.statement["statement_id"]] = {
                     "statement_id": p.statement["statement_id"],
                     "file_sha256": arrival.file_sha256,
                     "source_uri": arrival.source_uri,
                     "received_at": arrival.received_at,
                 }
-            if fresh and not new_lines and any(p.lines for p in fresh):
+            if fresh and not new_lines and any(p.table.num_rows for p in fresh):
                 status = "duplicate"
                 reason = "every line of it was already imported (an overlapping download)"
             seen_files[arrival.file_sha256] = {
@@ -135,7 +137,7 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
         t.execute(f"DELETE FROM {raw}.bank_lines WHERE run_id = :r", {"r": run_key})
         t.execute(f"DELETE FROM {raw}.bank_statements WHERE run_id = :r", {"r": run_key})
         t.insert("bank_statements", statements)
-        t.insert("bank_lines", lines)
+        t.insert("bank_lines", _with_run(lines, run_key))
         t.replace("file_manifest", manifest, "run_id = :r", {"r": run_key})
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
         failpoint(f"bank:{window.key}")
@@ -147,7 +149,7 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
         {
             "files read": len(arrivals),
             "statements": len(statements),
-            "lines": len(lines),
+            "lines": sum(t.num_rows for t in lines),
             "rejected": counts.get("quarantined", 0),
             "duplicates": counts.get("duplicate", 0),
             "lines already held": overlapping,
@@ -156,6 +158,20 @@ def import_bank(rt: Runtime, window: Window) -> StepSummary:
     )
     log.info(summary.line())
     return summary
+
+
+def _not_held(lines: pa.Table, held: list[pa.ChunkedArray]) -> pa.Table:
+    """The lines whose `line_key` none of `held` holds (the bank's bookings not yet kept)."""
+    keys = pa.chunked_array([c for h in held for c in h.chunks], pa.string())
+    if len(keys) == 0:
+        return lines
+    return lines.filter(pc.invert(pc.is_in(lines["line_key"], value_set=keys.combine_chunks())))
+
+
+def _with_run(lines: list[pa.Table], run_key: str) -> pa.Table:
+    """The night's new bank lines as one table owned by the run `run_key`."""
+    table = pa.concat_tables(lines) if lines else PARSED_LINES.empty_table()
+    return table.append_column("run_id", pa.repeat(pa.scalar(run_key, pa.string()), table.num_rows))
 
 
 def _balance_gaps(rt: Runtime, statements: list[dict], run_key: str) -> list[dict]:

@@ -241,6 +241,29 @@ def cmd_post_correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    """Confirm or reject a bank line's suggested match; the night books a confirmation."""
+    from closeflow.match_decisions import MatchDecisionError, confirm_match, reject_match
+    from closeflow.runtime import Runtime
+
+    rt = Runtime.from_env()
+    decide = confirm_match if args.what == "confirm" else reject_match
+    try:
+        got = decide(rt, args.line, args.item, args.by, args.reason)
+    except MatchDecisionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    items = ", ".join(f"{r['item_id'][:12]} ({r['rule']}, {r['score']:.2f})" for r in got["rows"])
+    verb = "confirmed" if args.what == "confirm" else "rejected"
+    print(f"decision {got['decision_id']} by {args.by}: bank line {got['bank_line_id']} {verb}")
+    print(f"  invoices: {items}")
+    if args.what == "confirm":
+        print("the night of today books the payment (closeflow run --date, or the night)")
+    else:
+        print("no night suggests these pairs again; the line stays in review")
+    return 0
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from closeflow.reconcile import reconcile
 
@@ -460,6 +483,24 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--reason", required=True, help="why: kept in the audit trail")
     pc.add_argument("--by", required=True, help="who corrects: kept in the audit trail")
     pc.set_defaults(func=cmd_post_correct)
+
+    ma = sub.add_parser("match", help="a person's decision on a suggested match").add_subparsers(
+        dest="what", required=True
+    )
+    for what, helps in (
+        ("confirm", "confirm a bank line's suggestion (or name the invoices it pays)"),
+        ("reject", "reject a bank line's suggestions: never suggested again"),
+    ):
+        mc = ma.add_parser(what, help=helps)
+        mc.add_argument("line", help="the bank line id (or the bank's reference)")
+        mc.add_argument(
+            "--item",
+            action="append",
+            help="invoice id, id prefix or number (repeat for several; default: the suggestion)",
+        )
+        mc.add_argument("--by", required=True, help="who decides: kept in the audit trail")
+        mc.add_argument("--reason", help="why: kept in the audit trail")
+        mc.set_defaults(func=cmd_match)
 
     ru = sub.add_parser("rules", help="posting rules").add_subparsers(dest="what", required=True)
     rt = ru.add_parser("test", help="dry run: which rule fires, the entry, the changes")

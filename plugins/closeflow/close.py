@@ -240,7 +240,8 @@ def close_metrics(rt: Runtime, period: str, computed_at: dt.datetime | None = No
             f"SELECT count(*) FROM {raw}.review_queue q WHERE resolved_at IS NULL AND ("
             + " OR ".join(in_period(s).replace("run_id", "created_run_id") for s in steps)
             + ") AND NOT (q.item_type = 'bank_line' AND ("  # a later night explained it
-            f"EXISTS (SELECT 1 FROM {raw}.matches m WHERE m.bank_line_id = q.item_id) OR "
+            f"EXISTS (SELECT 1 FROM {raw}.matches m WHERE m.bank_line_id = q.item_id "
+            f"AND COALESCE(m.status, '') <> 'suggested') OR "
             f"EXISTS (SELECT 1 FROM {raw}.journal_lines j "
             f"WHERE j.source_type IN ('bank_fee', 'bank_rule') "
             f"AND j.source_id = q.item_id)))",

@@ -188,12 +188,20 @@ class Reconciliation(Strict):
     from what is open by at most `tolerance` (and `tolerance_percent` of it) settles the
     invoice, the difference written off to `underpaid_account` (a cash discount taken;
     default: the rounding account) or `overpaid_account` (default: the bank-fee account).
-    The default takes no difference: a payment short of what is open is a partial one."""
+    The default takes no difference: a payment short of what is open is a partial one.
+
+    A match scoring at least `auto_confirm_score` is booked at once; below it, it is
+    suggested and waits for a person (`closeflow match confirm|reject`). A payment found
+    by the counterparty's name needs a name at least `name_similarity` % like the
+    supplier's (or an alias) and a booking date within `due_window_days` of the due date."""
 
     tolerance: Decimal = Field(default=Decimal("0.00"), ge=0)
     tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100)
     underpaid_account: str | None = None
     overpaid_account: str | None = None
+    auto_confirm_score: float = Field(default=0.9, ge=0, le=1)
+    name_similarity: float = Field(default=90.0, ge=50, le=100)
+    due_window_days: int = Field(default=30, ge=0)
 
 
 class Company(Strict):

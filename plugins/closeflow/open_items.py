@@ -41,7 +41,9 @@ def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
             GROUP BY source_id
         ), paid AS (
             SELECT item_id, SUM(matched_amount) AS paid FROM {raw}.matches
-            WHERE run_id LIKE 'reconcile:%' AND run_id < :rec_key GROUP BY item_id
+            WHERE run_id LIKE 'reconcile:%' AND run_id < :rec_key
+              AND COALESCE(status, '') <> 'suggested'  -- a suggestion pays nothing yet
+            GROUP BY item_id
         )
         SELECT ap.item_id, i.supplier_id, i.supplier_name, i.supplier_iban AS supplier_account,
                i.invoice_number, i.payment_reference, i.due_date,

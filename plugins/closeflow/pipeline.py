@@ -89,7 +89,11 @@ def night_line(rt: Runtime, day: dt.date) -> str:
         f"SELECT count(*) FROM {raw}.bank_lines WHERE booking_date >= :s AND booking_date < :e",
         {"s": w.start, "e": w.end},
     )
-    matched = wh.scalar(f"SELECT count(*) FROM {raw}.matches WHERE run_id = :reconcile", keys)
+    matched = wh.scalar(
+        f"SELECT count(*) FROM {raw}.matches WHERE run_id = :reconcile "
+        f"AND COALESCE(status, '') <> 'suggested'",
+        keys,
+    )
     review = wh.scalar(
         f"SELECT count(*) FROM {raw}.review_queue WHERE created_run_id IN "
         f"(:ingest, :bank, :post, :reconcile)",

@@ -17,6 +17,28 @@ The passes, in order; each match records its rule, a score and the difference:
 5. `counterparty+amount`: no reference, but the line's counterparty account (IBAN) is
    the supplier's and exactly one of that supplier's open items has the line's amount.
    Score 0.9.
+6. `reference~typo+amount`: no reference found, but a run of the text is one edit
+   (a character changed, added, dropped, or two neighbours swapped: optimal string
+   alignment distance 1) from the reference of exactly one open item of exactly the
+   line's amount; references shorter than TYPO_MIN_LENGTH are not compared. Only the
+   items of that amount are compared (an index by currency and amount), so the work
+   grows with the lines, not with lines x items. Score 0.85.
+7. `counterparty~name+amount`: no reference and an account no open item names, but the
+   counterparty's name is a supplier's (rapidfuzz token-set ratio at least the policy's
+   `name_similarity` against the supplier's name, its aliases and the invoice's name),
+   exactly one open item of that supplier has the line's amount, and the booking date
+   is within `due_window_days` of its due date. Again only items of the amount are
+   looked at. Score 0.8.
+
+A match scoring at least the policy's `auto_confirm_score` (0.9 by default) is `auto`:
+it settles the item and its entries are booked. Below it, it is `suggested`: recorded
+with its rule, score and why, but it settles nothing and its line stays unexplained
+(retried each night, in review naming the suggested invoices and the score) until a
+person confirms it (`closeflow match confirm`, closeflow.match_decisions) or rejects it.
+Suggestions are made after every line has had its auto matches, so a suggestion never
+names an item another line of the run settles. A person's confirmation (`confirmed`)
+settles its items before any pass looks at the line; a rejected pair is never proposed
+again, by any pass.
 
 Everything else goes to review with the reason in words: a reference to an item with a
 different currency or a larger amount than open (an overpayment), a reference to an
@@ -35,8 +57,10 @@ they turn up in any text by chance.
 Each item is settled by at most one line in a run (a partial payment leaves the rest for
 a later night). Lines are taken in booking-date order (then statement, then position), so
 when two lines pay one item the earlier line gets it; output rows follow that order.
-`match_id` is the first 16 hex characters of sha256(bank_line_id | item_id), so a re-run
-gives the same ids. `matched_amount` is the part of the open item the match settles (sign
+`match_id` is the first 16 hex characters of sha256(bank_line_id | item_id), with
+`|suggested` appended for a suggestion (so a suggestion and its later confirmation are
+two rows), so a re-run gives the same ids. `why` says in words what the match rests on.
+`matched_amount` is the part of the open item the match settles (sign
 of amount_open); `difference` is what was written off (open part minus paid, item
 currency), with `difference_account`.
 """
@@ -48,11 +72,15 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+from rapidfuzz.utils import default_process
 
 from closeflow.schemas import BANK_LINES, MATCHES, OPEN_ITEMS, REVIEW_QUEUE
 from closeflow.warehouse import conform
@@ -62,6 +90,20 @@ RULE_REFERENCE_SEVERAL = "reference+several"
 RULE_REFERENCE_TOLERANCE = "reference+tolerance"
 RULE_REFERENCE_PARTIAL = "reference+partial"
 RULE_COUNTERPARTY = "counterparty+amount"
+RULE_REFERENCE_TYPO = "reference~typo+amount"
+RULE_COUNTERPARTY_NAME = "counterparty~name+amount"
+RULE_PERSON = "person"  # a person confirmed a pair no pass had suggested
+SCORES = {
+    RULE_REFERENCE_EXACT: 1.0,
+    RULE_REFERENCE_SEVERAL: 1.0,
+    RULE_REFERENCE_TOLERANCE: 0.95,
+    RULE_REFERENCE_PARTIAL: 0.9,
+    RULE_COUNTERPARTY: 0.9,
+    RULE_REFERENCE_TYPO: 0.85,
+    RULE_COUNTERPARTY_NAME: 0.8,
+    RULE_PERSON: 1.0,
+}
+TYPO_MIN_LENGTH = 8  # shorter references are one edit away from too much text
 SUBSET_LIMIT = 8  # at most this many referenced items are tried as subsets of a payment
 MIN_REFERENCE_LENGTH = 4
 NO_MATCH = "no open invoice matches this bank line"
@@ -71,6 +113,9 @@ ZERO = Decimal("0.00")
 # Japanese, Korean) every character is a word, so 发票号码01234567 holds 01234567.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+# what is not part of a word: dropped in one pass, so the words are joined without a list
+_NOT_WORD = re.compile(f"[^\\w{_CJK}]+|_+")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() and the underscore
 
 
 def text_words(text: str | None) -> list[str]:
@@ -80,8 +125,9 @@ def text_words(text: str | None) -> list[str]:
 
 
 def normalise_reference(text: str | None) -> str:
-    """Letters and digits only, upper case: how references are compared."""
-    return "".join(text_words(text))
+    """Letters and digits only, upper case: how references are compared (the words of
+    `text_words`, joined)."""
+    return _NOT_WORD.sub("", text.upper()) if text else ""
 
 
 def reference_candidates(text: str | None, max_length: int) -> set[str]:
@@ -105,12 +151,23 @@ class MatchPolicy:
     """How far a payment may differ from what is open and still settle it, and where the
     difference goes: at most `tolerance` (item currency) and at most `tolerance_percent`
     of the open amount. Paid less (a cash discount taken) goes to `underpaid_account`,
-    paid more (a charge) to `overpaid_account`. The default takes no difference."""
+    paid more (a charge) to `overpaid_account`. The default takes no difference.
+
+    A match scoring at least `auto_confirm_score` is booked at once (`auto`); below it is
+    `suggested` for a person. `name_similarity` (0-100) is how alike a counterparty's
+    name and a supplier's must be, `due_window_days` how far from the due date a payment
+    found by name may be booked."""
 
     tolerance: Decimal = Decimal("0.00")
     tolerance_percent: Decimal = Decimal("0")
     underpaid_account: str | None = None
     overpaid_account: str | None = None
+    auto_confirm_score: float = 0.9
+    name_similarity: float = 90.0
+    due_window_days: int = 30
+
+    def status_for(self, score: float) -> str:
+        return "auto" if score >= self.auto_confirm_score else "suggested"
 
     def allows(self, difference: Decimal, open_amount: Decimal) -> bool:
         limit = min(self.tolerance, abs(open_amount) * self.tolerance_percent / 100)
@@ -118,6 +175,65 @@ class MatchPolicy:
 
     def account_for(self, difference: Decimal) -> str | None:
         return self.underpaid_account if difference > 0 else self.overpaid_account
+
+
+def confirmed_parts(
+    owed: Sequence[Decimal], paid: Decimal, policy: MatchPolicy
+) -> list[tuple[Decimal, Decimal]] | str:
+    """How a payment of `paid` (item currency, the sign of what it settles) settles the
+    open amounts `owed` a person confirmed it pays: (matched amount, difference written
+    off) per item, by the same rules as the passes (exactly; within the tolerance; a
+    part of one item; exactly the sum of several), or why it cannot."""
+    if len(owed) > 1:
+        if sum(owed, ZERO) == paid:
+            return [(o, ZERO) for o in owed]
+        return f"it pays {paid:,.2f}, not the {sum(owed, ZERO):,.2f} the invoices have open"
+    (o,) = owed
+    if o == paid:
+        return [(o, ZERO)]
+    if (o > 0) != (paid > 0):
+        return "it moves money the other way than the invoice is owed"
+    if policy.allows(o - paid, o):
+        return [(o, o - paid)]
+    if abs(paid) < abs(o):
+        return [(paid, ZERO)]
+    return f"it pays {abs(paid):,.2f}, but only {abs(o):,.2f} is open"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A person's word that a bank line pays an open item (raw.match_decisions)."""
+
+    item_id: str
+    rule: str  # the suggestion's rule, or RULE_PERSON
+    score: float
+    by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PersonDecisions:
+    """What people decided about matches: per bank line the items confirmed for it, and
+    the (bank line, item) pairs rejected, which no pass proposes again."""
+
+    confirmed: Mapping[str, tuple[Confirmation, ...]] = field(default_factory=dict)
+    rejected: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    """What the passes propose for a line: the items it settles (row, matched amount,
+    difference), the rule, the score and why."""
+
+    rule: str
+    score: float
+    parts: tuple[tuple[int, Decimal, Decimal], ...]
+    why: str
+    status: str = ""  # "confirmed" for a person's, else from the score
+
+    @classmethod
+    def of(cls, rule: str, parts: tuple[tuple[int, Decimal, Decimal], ...], why: str) -> _Proposal:
+        return cls(rule, SCORES[rule], parts, why)
 
 
 @dataclass
@@ -146,8 +262,10 @@ def _fmt(amount: Decimal, currency: str) -> str:
     return f"{abs(amount):,.2f} {currency}"
 
 
-def _match_id(bank_line_id: str, item_id: str) -> str:
-    return hashlib.sha256(f"{bank_line_id}|{item_id}".encode()).hexdigest()[:16]
+def match_id(bank_line_id: str, item_id: str, status: str = "auto") -> str:
+    """The match's id: the same for the pair in every run; a suggestion has its own."""
+    key = f"{bank_line_id}|{item_id}" + ("|suggested" if status == "suggested" else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _line_order(line_id: str) -> tuple[str, int, str]:
@@ -156,7 +274,93 @@ def _line_order(line_id: str) -> tuple[str, int, str]:
 
 
 def _norm_account(value: str | None) -> str:
-    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+    """An account number as compared: letters and digits only (str.isalnum), upper case."""
+    return _NOT_ALNUM.sub("", (value or "").upper())
+
+
+_LINE_COLUMNS = (  # what the passes and the review read of a bank line
+    "line_id",
+    "booking_date",
+    "amount",
+    "currency",
+    "counterparty_name",
+    "counterparty_account",
+    "remittance_info",
+    "end_to_end_id",
+)
+_ITEM_COLUMNS = tuple(name for name in OPEN_ITEMS.names if name != "ap_account")
+_REFERENCE_COLUMNS = ("payment_reference", "invoice_number")  # named in this order
+_NONE: frozenset[str] = frozenset()
+
+
+def _column_lists(table: pa.Table, names: Sequence[str]) -> dict[str, list]:
+    """The columns `names` of `table` as Python lists."""
+    return {name: _as_list(table.column(name)) for name in names}
+
+
+def _as_list(column: pa.ChunkedArray) -> list:
+    """`column` as a Python list. Strings and dates that many rows repeat (a currency, a
+    supplier, a day) are one shared object instead of one per row, which keeps a million
+    rows in memory a few hundred MB smaller."""
+    kind = column.type
+    if not (pa.types.is_string(kind) or pa.types.is_date(kind)) or len(column) == 0:
+        return column.to_pylist()
+    encoded = column.combine_chunks().dictionary_encode()
+    if 2 * len(encoded.dictionary) > len(column):  # mostly distinct: nothing to share
+        return column.to_pylist()
+    values = [*encoded.dictionary.to_pylist(), None]
+    codes = encoded.indices.fill_null(len(values) - 1).to_pylist()
+    return list(map(values.__getitem__, codes))
+
+
+def _mapped(values: list, fn: Any) -> list:
+    """`fn` of each value, computed once per distinct value (accounts and currencies
+    repeat across a supplier's items)."""
+    done = {v: fn(v) for v in set(values)}
+    return list(map(done.__getitem__, values))
+
+
+def _reference_index(
+    items: Mapping[str, list],
+) -> tuple[dict[str, list[int]], list[tuple[str, str]], list[tuple[str, ...]]]:
+    """The open items by reference: each normalised payment reference and invoice number
+    of MIN_REFERENCE_LENGTH or more -> the rows of the items it names, in row order; per
+    item its two references normalised (as _REFERENCE_COLUMNS); and per item the distinct
+    ones of TYPO_MIN_LENGTH or more, sorted, that a typo is looked for in."""
+    index: dict[str, list[int]] = defaultdict(list)
+    normalised = list(
+        zip(
+            map(normalise_reference, items["payment_reference"]),
+            map(normalise_reference, items["invoice_number"]),
+            strict=True,
+        )
+    )
+    refs: list[tuple[str, ...]] = []
+    for i, (reference, number) in enumerate(normalised):
+        keys = (reference,) if reference == number else tuple(sorted((reference, number)))
+        for key in keys:
+            if len(key) >= MIN_REFERENCE_LENGTH:
+                index[key].append(i)
+        refs.append(tuple(k for k in keys if len(k) >= TYPO_MIN_LENGTH))
+    return index, normalised, refs
+
+
+def _amount_index(amounts: list, currencies: list[str]) -> dict[str, dict[Decimal, list[int]]]:
+    """The open items by currency (upper case) and open amount: their rows, in row order."""
+    by_amount: dict[str, dict[Decimal, list[int]]] = defaultdict(dict)
+    for i, (amount, currency) in enumerate(zip(amounts, currencies, strict=True)):
+        if amount is not None:
+            by_amount[currency].setdefault(amount, []).append(i)
+    return by_amount
+
+
+def _booking_order(lines: Mapping[str, list]) -> list[int]:
+    """The line rows in booking-date order, then statement, then position (_line_order)."""
+    keys = [
+        (day or dt.date.min, *_line_order(line_id))
+        for day, line_id in zip(lines["booking_date"], lines["line_id"], strict=True)
+    ]
+    return sorted(range(len(keys)), key=keys.__getitem__)
 
 
 def _fitting_subsets(amounts: list[Decimal], target: Decimal) -> list[tuple[int, ...]]:
@@ -179,125 +383,229 @@ def reconcile(
     open_items: pa.Table,
     run_id: str,
     policy: MatchPolicy | None = None,
+    supplier_names: Mapping[str, Sequence[str]] | None = None,
+    decisions: PersonDecisions | None = None,
 ) -> ReconcileResult:
     """Match `bank_lines` (BANK_LINES) to `open_items` (OPEN_ITEMS): by reference and
-    amount, then by counterparty account and amount (the module docstring has the
-    passes)."""
+    amount, then by counterparty account and amount, then by a reference one typo off,
+    then by counterparty name (the module docstring has the passes). `supplier_names`
+    maps a supplier id to its names and aliases (suppliers.yml); `decisions` are what
+    people confirmed and rejected."""
     policy = policy or MatchPolicy()
+    decisions = decisions or PersonDecisions()
+    supplier_names = supplier_names or {}
     _money_columns_are_decimal(bank_lines, "amount", "bank_lines")
     _money_columns_are_decimal(open_items, "amount_open", "open_items")
     bank_lines = conform(bank_lines, BANK_LINES)
     open_items = conform(open_items, OPEN_ITEMS)
-    lines = {name: bank_lines.column(name).to_pylist() for name in BANK_LINES.names}
-    items = {name: open_items.column(name).to_pylist() for name in OPEN_ITEMS.names}
+    lines = _column_lists(bank_lines, _LINE_COLUMNS)
+    items = _column_lists(open_items, _ITEM_COLUMNS)
+    row_of = {item_id: i for i, item_id in enumerate(items["item_id"])}
+    rejected: dict[str, set[str]] = defaultdict(set)
+    for line_id, item_id in decisions.rejected:
+        rejected[line_id].add(item_id)
 
-    index: dict[str, list[int]] = defaultdict(list)
-    for i in range(open_items.num_rows):
-        keys = {
-            normalise_reference(items["payment_reference"][i]),
-            normalise_reference(items["invoice_number"][i]),
-        }
-        for key in sorted(k for k in keys if len(k) >= MIN_REFERENCE_LENGTH):
-            index[key].append(i)
+    index, item_refs, refs = _reference_index(items)
     longest = max((len(k) for k in index), default=0)
-    by_account: dict[str, list[int]] = defaultdict(list)
-    for i in range(open_items.num_rows):
-        account = _norm_account(items["supplier_account"][i])
-        if account:
-            by_account[account].append(i)
+    item_currency = _mapped(items["currency"], lambda c: (c or "").upper())
+    item_account = _mapped(items["supplier_account"], _norm_account)
+    known_accounts = set(item_account) - {""}
+    by_amount = _amount_index(items["amount_open"], item_currency)
 
-    order = sorted(
-        range(bank_lines.num_rows),
-        key=lambda n: (lines["booking_date"][n] or dt.date.min, *_line_order(lines["line_id"][n])),
-    )
+    order = _booking_order(lines)
+    position = [0] * bank_lines.num_rows  # line row -> its place in `order`
+    for k, n in enumerate(order):
+        position[n] = k
     settled_by: dict[int, str] = {}  # item row -> bank_line_id that settled it
-    matches: list[dict[str, Any]] = []
+    matches: dict[str, list[Any]] = {name: [] for name in MATCHES.names}  # column by column
     unmatched: list[int] = []
     review: list[dict[str, str]] = []
 
-    for n in order:
+    def name(i: int) -> str:
+        return items["invoice_number"][i] or items["payment_reference"][i] or items["item_id"][i]
+
+    def propose(n: int) -> tuple[_Proposal | None, str | None, list[int]]:
+        """The line's best proposal, else why none (None: the usual reasons) and the
+        candidates a person should look at."""
         line_id, amount = lines["line_id"][n], lines["amount"][n]
         currency = (lines["currency"][n] or "").upper()
+        paid = -amount if amount is not None else None
+        no = rejected.get(line_id, _NONE)
+
+        def usable(i: int) -> bool:
+            return i not in settled_by and items["item_id"][i] not in no
+
+        problem = None
+        confirmed = decisions.confirmed.get(line_id, ())
+        if confirmed and paid is not None:
+            rows = [row_of.get(c.item_id) for c in confirmed]
+            gone = [c.item_id for c, i in zip(confirmed, rows, strict=True) if i is None]
+            if gone or any(i in settled_by for i in rows):
+                problem = (
+                    f"a person confirmed invoice {gone[0] if gone else name(rows[0])} for this "
+                    "line, but it is no longer open"
+                )
+            elif any(item_currency[i] != currency for i in rows):
+                problem = "a person confirmed an invoice in another currency for this line"
+            else:
+                parts = confirmed_parts([items["amount_open"][i] for i in rows], paid, policy)
+                if isinstance(parts, str):
+                    problem = f"a person confirmed invoices for this line, but {parts}"
+                else:
+                    c = confirmed[0]
+                    return (
+                        _Proposal(
+                            c.rule,
+                            c.score,
+                            tuple((i, m, d) for i, (m, d) in zip(rows, parts, strict=True)),
+                            f"confirmed by {c.by} on {c.at:%Y-%m-%d}",
+                            "confirmed",
+                        ),
+                        None,
+                        [],
+                    )
+
         words = reference_candidates(lines["remittance_info"][n], longest) | reference_candidates(
             lines["end_to_end_id"][n], longest
         )
         hits = sorted(
-            {i for w in words for i in index.get(w, ())}, key=lambda i: items["item_id"][i]
+            {i for w in words for i in index.get(w, ()) if items["item_id"][i] not in no},
+            key=lambda i: items["item_id"][i],
         )
         exact = [
             i
             for i in hits
-            if amount is not None
+            if paid is not None
             and items["amount_open"][i] is not None
-            and (items["currency"][i] or "").upper() == currency
-            and items["amount_open"][i] == -amount
+            and item_currency[i] == currency
+            and items["amount_open"][i] == paid
         ]
         free = [i for i in exact if i not in settled_by]
 
-        def settle(i: int, part: Decimal, rule: str, score: float, diff: Decimal, line_id=line_id):
-            settled_by[i] = line_id
-            matches.append(
-                {
-                    "match_id": _match_id(line_id, items["item_id"][i]),
-                    "bank_line_id": line_id,
-                    "item_id": items["item_id"][i],
-                    "matched_amount": part,
-                    "rule": rule,
-                    "score": score,
-                    "difference": diff,
-                    "difference_account": policy.account_for(diff) if diff else None,
-                    "status": "auto",
-                    "run_id": run_id,
-                }
-            )
+        def named(i: int) -> str:  # the item's reference as the text gives it
+            for column, normalised in zip(_REFERENCE_COLUMNS, item_refs[i], strict=True):
+                if normalised in words:
+                    return items[column][i]
+            return name(i)
 
         if len(free) == 1:
-            settle(free[0], items["amount_open"][free[0]], RULE_REFERENCE_EXACT, 1.0, ZERO)
-            continue
+            i = free[0]
+            why = f"the text names {named(i)}; it pays exactly what is open"
+            return _Proposal.of(RULE_REFERENCE_EXACT, ((i, paid, ZERO),), why), None, []
         # the referenced items still open, in the line's currency, owed the way it pays
         open_hits = [
             i
             for i in hits
             if i not in settled_by
-            and amount is not None
+            and paid is not None
             and items["amount_open"][i] is not None
-            and (items["currency"][i] or "").upper() == currency
-            and (items["amount_open"][i] > 0) == (amount < 0)
+            and item_currency[i] == currency
+            and (items["amount_open"][i] > 0) == (paid > 0)
         ]
-        if not exact and amount is not None and 2 <= len(open_hits) <= SUBSET_LIMIT:
-            subsets = _fitting_subsets([items["amount_open"][i] for i in open_hits], -amount)
+        if not exact and paid is not None and 2 <= len(open_hits) <= SUBSET_LIMIT:
+            subsets = _fitting_subsets([items["amount_open"][i] for i in open_hits], paid)
             if len(subsets) == 1:
-                for k in subsets[0]:
-                    i = open_hits[k]
-                    settle(i, items["amount_open"][i], RULE_REFERENCE_SEVERAL, 1.0, ZERO)
-                continue
+                rows = [open_hits[k] for k in subsets[0]]
+                why = f"the text names {', '.join(named(i) for i in rows)}; it pays their sum"
+                parts = tuple((i, items["amount_open"][i], ZERO) for i in rows)
+                return _Proposal.of(RULE_REFERENCE_SEVERAL, parts, why), None, []
         if not exact and len(open_hits) == 1:
             i = open_hits[0]
-            owed, paid = items["amount_open"][i], -amount
+            owed = items["amount_open"][i]
             if policy.allows(owed - paid, owed):
-                settle(i, owed, RULE_REFERENCE_TOLERANCE, 0.95, owed - paid)
-                continue
+                less = "less" if owed > paid else "more"
+                why = (
+                    f"the text names {named(i)}; it pays {abs(owed - paid):,.2f} {less} than "
+                    "is open, within the tolerance"
+                )
+                part = (i, owed, owed - paid)
+                return _Proposal.of(RULE_REFERENCE_TOLERANCE, (part,), why), None, []
             if abs(paid) < abs(owed):
-                settle(i, paid, RULE_REFERENCE_PARTIAL, 0.9, ZERO)
-                continue
-        if not hits and amount is not None:
-            same = [
-                i
-                for i in by_account.get(_norm_account(lines["counterparty_account"][n]), ())
-                if i not in settled_by
-                and (items["currency"][i] or "").upper() == currency
-                and items["amount_open"][i] == -amount
+                why = f"the text names {named(i)}; it pays {abs(paid):,.2f} of {abs(owed):,.2f}"
+                return _Proposal.of(RULE_REFERENCE_PARTIAL, ((i, paid, ZERO),), why), None, []
+        if hits or paid is None:
+            return None, problem or _reason(lines, items, n, hits, exact, free, settled_by), hits
+        same_amount = [i for i in by_amount.get(currency, {}).get(paid, ()) if usable(i)]
+        account = _norm_account(lines["counterparty_account"][n])
+        known_account = bool(account) and account in known_accounts
+        same = [i for i in same_amount if item_account[i] == account]
+        if account and len(same) == 1:
+            why = "no reference; paid to the supplier's own account, its one invoice of the amount"
+            part = (same[0], paid, ZERO)
+            return _Proposal.of(RULE_COUNTERPARTY, (part,), why), None, []
+        typo = _typo_candidates(
+            lines["remittance_info"][n], lines["end_to_end_id"][n], same_amount, refs
+        )
+        if len(typo) == 1:
+            ((i, (found, ref)),) = typo.items()
+            why = f"the text's {found} is one character off {ref}; it pays exactly what is open"
+            return _Proposal.of(RULE_REFERENCE_TYPO, ((i, paid, ZERO),), why), None, []
+        if len(typo) > 1:
+            rows = sorted(typo, key=lambda i: items["item_id"][i])
+            reason = (
+                f"{_paid(amount, currency)} names no open invoice, but is one character off "
+                f"{len(rows)} open invoices of exactly that amount "
+                f"({', '.join(name(i) for i in rows)}); choose the one it pays"
+            )
+            return None, problem or reason, rows
+        counterparty = lines["counterparty_name"][n]
+        if counterparty and not known_account:
+            alike = _named(counterparty, same_amount, items, supplier_names, policy)
+            booked = lines["booking_date"][n]
+            near = [
+                (i, ratio)
+                for i, ratio in alike
+                if booked is not None
+                and items["due_date"][i] is not None
+                and abs((booked - items["due_date"][i]).days) <= policy.due_window_days
             ]
-            if len(same) == 1:
-                settle(same[0], items["amount_open"][same[0]], RULE_COUNTERPARTY, 0.9, ZERO)
-                continue
+            if len(near) == 1:
+                ((i, ratio),) = near
+                why = (
+                    f"no reference; {counterparty} is {ratio:.0f} % like supplier "
+                    f"{items['supplier_name'][i]}, its one open invoice of the amount, due "
+                    f"{items['due_date'][i]:%Y-%m-%d}"
+                )
+                return _Proposal.of(RULE_COUNTERPARTY_NAME, ((i, paid, ZERO),), why), None, []
+            if len(near) > 1:
+                rows = sorted((i for i, _ in near), key=lambda i: items["item_id"][i])
+                reason = (
+                    f"{_paid(amount, currency)} without reference from {counterparty} could pay "
+                    f"{len(rows)} open invoices of exactly that amount "
+                    f"({', '.join(name(i) for i in rows)}); choose the one it pays"
+                )
+                return None, problem or reason, rows
+        return None, problem or NO_MATCH, []
+
+    def record(n: int, p: _Proposal, status: str) -> None:
+        line_id = lines["line_id"][n]
+        for i, part, diff in p.parts:
+            if status != "suggested":
+                settled_by[i] = line_id
+            row = {
+                "match_id": match_id(line_id, items["item_id"][i], status),
+                "bank_line_id": line_id,
+                "item_id": items["item_id"][i],
+                "matched_amount": part,
+                "rule": p.rule,
+                "score": p.score,
+                "difference": diff,
+                "difference_account": policy.account_for(diff) if diff else None,
+                "status": status,
+                "why": p.why,
+                "run_id": run_id,
+            }
+            for column, value in row.items():
+                matches[column].append(value)
+
+    def leave(n: int, reason: str, candidates: list[int], suggested: _Proposal | None) -> None:
         unmatched.append(n)
-        reason = _reason(lines, items, n, hits, exact, free, settled_by)
+        amount = lines["amount"][n]
         details = {
-            "bank_line_id": line_id,
+            "bank_line_id": lines["line_id"][n],
             "booking_date": _iso(lines["booking_date"][n]),
             "amount": str(amount) if amount is not None else None,
-            "currency": currency,
+            "currency": (lines["currency"][n] or "").upper(),
             "counterparty_name": lines["counterparty_name"][n],
             "remittance_info": lines["remittance_info"][n],
             "end_to_end_id": lines["end_to_end_id"][n],
@@ -311,24 +619,112 @@ def reconcile(
                     "currency": items["currency"][i],
                     "settled_by_bank_line": settled_by.get(i),
                 }
-                for i in hits
+                for i in candidates
             ],
         }
+        if suggested is not None:
+            details["suggested"] = {
+                "rule": suggested.rule,
+                "score": suggested.score,
+                "why": suggested.why,
+                "items": [items["item_id"][i] for i, _, _ in suggested.parts],
+            }
         review.append(
             {
                 "item_type": "bank_line",
-                "item_id": line_id,
+                "item_id": lines["line_id"][n],
                 "reason": reason,
                 "details": json.dumps(details, ensure_ascii=False, sort_keys=True),
             }
         )
 
+    # auto matches first, over every line; suggestions after, from what is still open
+    waiting: list[int] = []
+    for n in order:
+        p, reason, candidates = propose(n)
+        if p is None:
+            leave(n, reason or NO_MATCH, candidates, None)
+        elif p.status == "confirmed" or policy.status_for(p.score) == "auto":
+            record(n, p, p.status or "auto")
+        else:
+            waiting.append(n)
+    for n in waiting:
+        p, reason, candidates = propose(n)
+        if p is None:
+            leave(n, reason or NO_MATCH, candidates, None)
+        elif p.status == "confirmed" or policy.status_for(p.score) == "auto":
+            record(n, p, p.status or "auto")
+        else:
+            record(n, p, "suggested")
+            rows = [i for i, _, _ in p.parts]
+            reason = (
+                f"suggested match, score {p.score:.2f} ({p.rule}): invoice "
+                f"{', '.join(name(i) + ' of ' + items['supplier_name'][i] for i in rows)}; "
+                f"{p.why}. Confirm or reject it (closeflow match confirm|reject "
+                f"{lines['line_id'][n]})"
+            )
+            leave(n, reason, rows, p)
+    unmatched.sort(key=position.__getitem__)
+    reviewed = {r["item_id"] for r in review}
+    review_order = {
+        lines["line_id"][n]: position[n] for n in order if lines["line_id"][n] in reviewed
+    }
+    review.sort(key=lambda r: review_order[r["item_id"]])
+
     return ReconcileResult(
-        matches=pa.Table.from_pylist(matches, schema=MATCHES),
+        matches=pa.Table.from_pydict(matches, schema=MATCHES),
         unmatched_lines=bank_lines.take(pa.array(unmatched, type=pa.int64())),
         review=review,
         run_id=run_id,
     )
+
+
+def _paid(amount: Decimal | None, currency: str) -> str:
+    return (
+        f"{'payment' if amount is None or amount < 0 else 'receipt'} of "
+        f"{_fmt(amount, currency) if amount is not None else 'an unknown amount'}"
+    )
+
+
+def _typo_candidates(
+    text: str | None, end_to_end_id: str | None, rows: list[int], refs: list[tuple[str, ...]]
+) -> dict[int, tuple[str, str]]:
+    """Among the item `rows` (those of the line's amount), the ones with a reference one
+    edit from a run of the line's words: item row -> (the run found, the reference)."""
+    wanted = [(i, ref) for i in rows for ref in refs[i]]
+    if not wanted:
+        return {}
+    longest = max(len(ref) for _, ref in wanted) + 1
+    runs = reference_candidates(text, longest) | reference_candidates(end_to_end_id, longest)
+    runs = {r for r in runs if len(r) >= TYPO_MIN_LENGTH - 1}
+    found: dict[int, tuple[str, str]] = {}
+    for i, ref in wanted:
+        for run in sorted(runs):
+            if abs(len(run) - len(ref)) <= 1 and OSA.distance(run, ref, score_cutoff=1) <= 1:
+                found.setdefault(i, (run, ref))
+                break
+    return found
+
+
+def _named(
+    counterparty: str,
+    rows: list[int],
+    items: dict[str, list],
+    supplier_names: Mapping[str, Sequence[str]],
+    policy: MatchPolicy,
+) -> list[tuple[int, float]]:
+    """The item `rows` whose supplier the counterparty's name resembles enough: (row,
+    the best token-set ratio against the supplier's names)."""
+    out = []
+    for i in rows:
+        names = [*supplier_names.get(items["supplier_id"][i] or "", ()), items["supplier_name"][i]]
+        ratio = max(
+            (fuzz.token_set_ratio(counterparty, n, processor=default_process) for n in names if n),
+            default=0.0,
+        )
+        if ratio >= policy.name_similarity:
+            out.append((i, ratio))
+    return out
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -347,11 +743,7 @@ def _reason(
     """Why line `n` was not matched, in a finance user's words."""
     if not hits:
         return NO_MATCH
-    amount, currency = lines["amount"][n], (lines["currency"][n] or "").upper()
-    paid = (
-        f"{'payment' if amount is None or amount < 0 else 'receipt'} of "
-        f"{_fmt(amount, currency) if amount is not None else 'an unknown amount'}"
-    )
+    paid = _paid(lines["amount"][n], (lines["currency"][n] or "").upper())
 
     def name(i: int) -> str:
         return items["invoice_number"][i] or items["payment_reference"][i] or items["item_id"][i]

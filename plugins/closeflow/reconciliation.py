@@ -1,5 +1,7 @@
 """The nightly reconciliation: match the night's bank lines to open items
-(closeflow.reconcile), book the clearing and FX-difference entries, then book the lines
+(closeflow.reconcile, with the decisions people made about suggested matches,
+closeflow.match_decisions), book the clearing and FX-difference entries of the auto and
+confirmed matches (a suggestion books nothing), then book the lines
 still unexplained that a bank rule covers (closeflow.bank_rules: salaries, customer
 receipts, capital, bank charges, ...), all against the bank's ledger account, replacing
 what the night's reconciliation (`reconcile:<day>`) wrote before; never into a closed
@@ -14,6 +16,7 @@ from decimal import Decimal
 from closeflow.bank_rules import SOURCE_TYPES as RULE_SOURCE_TYPES
 from closeflow.bank_rules import BankLineFacts, book
 from closeflow.failpoints import failpoint
+from closeflow.match_decisions import decisions_as_of
 from closeflow.money import round_money, round_rate
 from closeflow.open_items import open_items_as_of, payables_accounts, refresh_open_items
 from closeflow.periods import period_locks
@@ -36,7 +39,16 @@ def match_policy(rt: Runtime) -> MatchPolicy:
         tolerance_percent=rec.tolerance_percent,
         underpaid_account=rec.underpaid_account or cfg.rounding_account,
         overpaid_account=rec.overpaid_account or cfg.bank_fee_account,
+        auto_confirm_score=rec.auto_confirm_score,
+        name_similarity=rec.name_similarity,
+        due_window_days=rec.due_window_days,
     )
+
+
+def supplier_names(rt: Runtime) -> dict[str, tuple[str, ...]]:
+    """Per supplier id, its name and aliases (suppliers.yml): what a counterparty's name is
+    compared with."""
+    return {s.supplier_id: (s.name, *s.aliases) for s in rt.company.suppliers}
 
 
 def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
@@ -61,6 +73,11 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     that came days after its bookings, is matched the first night it can be. A line is
     put in the review queue once, the first night it is left unmatched. What earlier
     nights wrote stands; re-running a night gives the same answer whatever ran after it.
+
+    A match below the auto-confirm score is a suggestion: written the first night it is
+    made, it books nothing and leaves its line to be retried. The decisions people made
+    up to the night's end apply: a confirmed suggestion is booked, a rejected one is not
+    made again (closeflow.match_decisions).
     """
     from closeflow.reconcile import reconcile
 
@@ -73,7 +90,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         "bank_lines",
         f"""COALESCE(run_id, '') <= :bank AND booking_date < :e
         AND NOT EXISTS (SELECT 1 FROM {raw}.matches m
-                        WHERE m.bank_line_id = {raw}.bank_lines.line_id AND m.run_id < :rec)
+                        WHERE m.bank_line_id = {raw}.bank_lines.line_id AND m.run_id < :rec
+                        AND COALESCE(m.status, '') <> 'suggested')
         AND NOT EXISTS (SELECT 1 FROM {raw}.journal_lines j
                         WHERE j.source_type IN (:rule_booked, :fee_booked)
                         AND j.source_id = {raw}.bank_lines.line_id AND j.run_id < :rec)
@@ -89,7 +107,28 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         ).to_pylist()
     }
     items = open_items_as_of(rt, window)
-    result = reconcile(bank_lines, items, run_key, match_policy(rt))
+    result = reconcile(
+        bank_lines,
+        items,
+        run_key,
+        match_policy(rt),
+        supplier_names(rt),
+        decisions_as_of(rt, window),
+    )
+    # a suggestion is written once, the night it is first made
+    suggested_before = {
+        (r["bank_line_id"], r["item_id"])
+        for r in rt.warehouse.query(
+            f"SELECT bank_line_id, item_id FROM {raw}.matches WHERE status = 'suggested' "
+            f"AND run_id LIKE 'reconcile:%' AND run_id < :rec",
+            keys,
+        ).to_pylist()
+    }
+    matches = [
+        m
+        for m in result.matches.to_pylist()
+        if m["status"] != "suggested" or (m["bank_line_id"], m["item_id"]) not in suggested_before
+    ]
     ledger_of = _bank_ledger_accounts(rt)
     lines_by_id = {r["line_id"]: r for r in bank_lines.to_pylist()}
     items_by_id = {r["item_id"]: r for r in items.to_pylist()}
@@ -150,7 +189,9 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         if sum(j["amount"] for j in journal if j["entry_id"] == eid) != 0:
             raise ValueError(f"entry {eid} ({desc}) does not balance")  # a bug: never booked
 
-    for m in result.matches.to_pylist():
+    for m in matches:
+        if m["status"] == "suggested":  # waits for a person: books nothing
+            continue
         line, item = lines_by_id[m["bank_line_id"]], items_by_id[m["item_id"]]
         bank_acct = ledger_of.get(line["statement_id"])
         rate = fx.rate(line["currency"], line["booking_date"], cfg.functional_currency)
@@ -227,7 +268,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     ]
 
     with rt.warehouse.transaction() as t:
-        t.replace("matches", result.matches, "run_id = :r", {"r": run_key})
+        t.replace("matches", matches, "run_id = :r", {"r": run_key})
         t.replace("journal_lines", journal, "run_id = :r", {"r": run_key})
         t.replace("review_queue", review, "created_run_id = :r", {"r": run_key})
         failpoint(f"reconcile:{window.key}")
@@ -236,7 +277,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         window.key,
         {
             "bank lines tried": bank_lines.num_rows,
-            "lines matched": result.matches.num_rows,
+            "lines matched": sum(m["status"] != "suggested" for m in matches),
+            "matches suggested": sum(m["status"] == "suggested" for m in matches),
             "bank fees booked": sum(t == "bank_fee" for t in booked.values()),
             "booked by bank rules": sum(t == "bank_rule" for t in booked.values()),
             "open items": refresh_open_items(rt),

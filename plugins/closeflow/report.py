@@ -123,6 +123,7 @@ def window_reconciliation(rt: Runtime, window: Window) -> list[dict]:
         FROM {raw}.bank_lines b
         JOIN {raw}.bank_statements s ON s.statement_id = b.statement_id
         LEFT JOIN {raw}.matches m ON m.bank_line_id = b.line_id
+             AND COALESCE(m.status, '') <> 'suggested'
         LEFT JOIN {raw}.invoices i ON i.invoice_id = m.item_id
         WHERE b.booking_date >= :s AND b.booking_date < :e
         ORDER BY b.booking_date, b.line_id, i.invoice_number

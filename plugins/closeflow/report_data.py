@@ -370,7 +370,10 @@ def matches_as_of(rt: Runtime, night: dt.date) -> list[dict]:
                m.difference, m.difference_account, m.status, m.run_id,
                i.invoice_number, i.supplier_name, i.currency AS item_currency,
                b.booking_date, b.amount, b.currency, b.counterparty_name,
-               b.counterparty_account, b.remittance_info, s.account_id
+               b.counterparty_account, b.remittance_info, s.account_id,
+               EXISTS (SELECT 1 FROM {raw}.match_decisions d
+                       WHERE d.bank_line_id = m.bank_line_id AND d.item_id = m.item_id
+                       AND d.decision = 'reject') AS rejected
         FROM {raw}.matches m
         LEFT JOIN {raw}.invoices i ON i.invoice_id = m.item_id
         LEFT JOIN {raw}.bank_lines b ON b.line_id = m.bank_line_id
@@ -415,10 +418,15 @@ def new_matches_by_rule(matches: list[dict], night: dt.date) -> list[dict]:
 
 
 def suggestions(matches: list[dict], lines: list[dict]) -> list[dict]:
-    """Suggested matches awaiting a person's decision: their line is not explained yet.
+    """Suggested matches awaiting a person's decision: their line is not explained yet
+    and no one rejected them.
     Best candidates first per line."""
     open_lines = {r["line_id"] for r in lines if r["outcome"] == "unmatched"}
-    got = [m for m in matches if m["status"] == "suggested" and m["bank_line_id"] in open_lines]
+    got = [
+        m
+        for m in matches
+        if m["status"] == "suggested" and m["bank_line_id"] in open_lines and not m["rejected"]
+    ]
     return sorted(got, key=lambda m: (m["booking_date"], m["bank_line_id"], -(m["score"] or 0)))
 
 

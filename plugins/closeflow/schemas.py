@@ -214,7 +214,8 @@ MATCHES = pa.schema(
         ("score", pa.float64()),  # match confidence, not money
         ("difference", MONEY),
         ("difference_account", pa.string()),
-        ("status", pa.string()),
+        ("status", pa.string()),  # auto | suggested | confirmed
+        ("why", pa.string()),  # what the match rests on, in words
         ("run_id", pa.string()),
     ]
 )
@@ -276,6 +277,24 @@ POSTING_CORRECTIONS = pa.schema(
     ]
 )
 
+# A person's decision about a match (`closeflow match confirm|reject`,
+# closeflow.match_decisions): one row per bank line and item, never updated; the latest
+# decision per pair counts, from the night whose window holds `decided_at` on. A
+# confirmation settles the items on that night; a rejected pair is never proposed again.
+MATCH_DECISIONS = pa.schema(
+    [
+        ("decision_id", pa.string()),  # deterministic: line, items, decision, time
+        ("bank_line_id", pa.string()),
+        ("item_id", pa.string()),
+        ("decision", pa.string()),  # confirm | reject
+        ("rule", pa.string()),  # the suggestion's rule; person: a pair nothing suggested
+        ("score", pa.float64()),  # the suggestion's score (1.0 for a person's own pair)
+        ("reason", pa.string()),
+        ("decided_by", pa.string()),
+        ("decided_at", TS),
+    ]
+)
+
 ACCOUNTS = pa.schema(
     [
         ("account", pa.string()),
@@ -327,6 +346,7 @@ TABLES: dict[str, pa.Schema] = {
     "review_queue": REVIEW_QUEUE,
     "close_metrics": CLOSE_METRICS,
     "posting_corrections": POSTING_CORRECTIONS,
+    "match_decisions": MATCH_DECISIONS,
     "period_locks": PERIOD_LOCKS,
     "step_runs": STEP_RUNS,
 }

@@ -21,6 +21,7 @@ from closeflow.runtime import Runtime, Window
 from closeflow.sample.company import build_company, write_company_folder
 from closeflow.sample.fx import cny_rates
 from closeflow.sample.suppliers import build_suppliers
+from tests.bank_statements import insert_statement
 
 DAY, NEXT = dt.date(2026, 1, 12), dt.date(2026, 1, 13)
 COMPANY = build_company(7)
@@ -45,36 +46,7 @@ def rt(tmp_path, request):
 
 def _statement(rt: Runtime, sid: str, day: dt.date, lines: list[tuple]) -> None:
     """A EUR statement imported by the night of `day`: (amount, name, text) per line."""
-    run = f"bank:{day.isoformat()}"
-    with rt.warehouse.transaction() as t:
-        t.insert(
-            "bank_statements",
-            [
-                {
-                    "statement_id": sid,
-                    "account_id": COMPANY.eur_iban,
-                    "currency": "EUR",
-                    "run_id": run,
-                }
-            ],
-        )
-        t.insert(
-            "bank_lines",
-            [
-                {
-                    "line_id": f"{sid}:{n}",
-                    "statement_id": sid,
-                    "booking_date": day,
-                    "value_date": day,
-                    "amount": D(amount),
-                    "currency": "EUR",
-                    "counterparty_name": name,
-                    "remittance_info": text,
-                    "run_id": run,
-                }
-                for n, (amount, name, text) in enumerate(lines, start=1)
-            ],
-        )
+    insert_statement(rt, sid, day, COMPANY.eur_iban, lines)
 
 
 def _booked(rt: Runtime) -> list[tuple]:

@@ -15,11 +15,15 @@ from closeflow.bank import lines_table, parse_statements
 from closeflow.reconcile import (
     NO_MATCH,
     RULE_COUNTERPARTY,
+    RULE_COUNTERPARTY_NAME,
     RULE_REFERENCE_EXACT,
     RULE_REFERENCE_PARTIAL,
     RULE_REFERENCE_SEVERAL,
     RULE_REFERENCE_TOLERANCE,
+    RULE_REFERENCE_TYPO,
+    Confirmation,
     MatchPolicy,
+    PersonDecisions,
     normalise_reference,
     reconcile,
 )
@@ -85,6 +89,7 @@ def test_reference_in_rf_groups_and_exact_amount_matches() -> None:
             "difference": D("0.00"),
             "difference_account": None,
             "status": "auto",
+            "why": "the text names RF18539007547034; it pays exactly what is open",
             "run_id": RUN,
         }
     ]
@@ -315,3 +320,192 @@ def test_chinese_remittance_without_spaces_names_the_invoice() -> None:
         [item("fp", "01234567", "1130.00", ref="01234567", ccy="CNY")],
     )
     assert result.matches.column("item_id").to_pylist() == ["fp"]
+
+
+def policy_run(lines: list[dict], items: list[dict], **kw: object):
+    names = kw.pop("names", {"S01": ("Nordwind Logistik GmbH", "Nordwind Logistics")})
+    return reconcile(
+        pa.Table.from_pylist(lines, schema=BANK_LINES),
+        pa.Table.from_pylist(items, schema=OPEN_ITEMS),
+        RUN,
+        MatchPolicy(**kw.pop("policy", {})),
+        names,
+        kw.pop("decisions", None),
+    )
+
+
+def test_a_reference_one_typo_off_is_suggested_for_the_one_item_of_its_amount() -> None:
+    items = [
+        item("inv-a", "INV-2026-0042", "1469.13", ref="RF18539007547034"),
+        item("inv-b", "INV-2026-0043", "99.00", ref="RF18539007547044"),
+    ]
+    # two digits swapped: one edit off inv-a's reference (and inv-b's is one edit off
+    # the text too, but only inv-a has the amount)
+    result = policy_run([line(1, "-1469.13", "RF18 5390 0754 7043 danke")], items)
+    [m] = result.matches.to_pylist()
+    assert (m["item_id"], m["rule"], m["score"], m["status"], m["matched_amount"]) == (
+        "inv-a",
+        RULE_REFERENCE_TYPO,
+        0.85,
+        "suggested",
+        D("1469.13"),
+    )
+    assert m["match_id"] == hashlib.sha256(b"st1:1|inv-a|suggested").hexdigest()[:16]
+    assert m["why"] == (
+        "the text's RF18539007547043 is one character off RF18539007547034; "
+        "it pays exactly what is open"
+    )
+    # a suggestion settles nothing: the line waits in review naming the invoice
+    assert result.unmatched_lines.column("line_id").to_pylist() == ["st1:1"]
+    (review,) = result.review
+    assert review["reason"] == (
+        "suggested match, score 0.85 (reference~typo+amount): invoice INV-2026-0042 of "
+        "Nordwind Logistik GmbH; the text's RF18539007547043 is one character off "
+        "RF18539007547034; it pays exactly what is open. Confirm or reject it "
+        "(closeflow match confirm|reject st1:1)"
+    )
+    assert json.loads(review["details"])["suggested"]["items"] == ["inv-a"]
+    # at a lower auto-confirm score it is booked at once
+    result = policy_run(
+        [line(1, "-1469.13", "RF18 5390 0754 7043")], items, policy={"auto_confirm_score": 0.8}
+    )
+    assert result.matches.column("status").to_pylist() == ["auto"]
+    assert result.review == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("INV-2026-0534", True),  # a character changed
+        ("INV-2026-00524", True),  # one added
+        ("INV-2026-054", True),  # one dropped
+        ("INV-2026-0542", True),  # neighbours swapped
+        ("INV-2026-0245", False),  # two edits
+        ("INV-20", False),  # too short to compare
+    ],
+)
+def test_one_edit_of_any_kind_is_a_typo_two_are_not(text: str, found: bool) -> None:
+    result = policy_run(
+        [line(1, "-310.00", f"Rechnung {text}")], [item("i", "INV-2026-0524", "310.00")]
+    )
+    assert result.matches.column("rule").to_pylist() == ([RULE_REFERENCE_TYPO] if found else [])
+
+
+def test_a_short_reference_is_never_compared_for_typos() -> None:
+    result = policy_run([line(1, "-310.00", "INV-7")], [item("i", "INV-8", "310.00")])
+    assert result.matches.num_rows == 0 and result.review[0]["reason"] == NO_MATCH
+
+
+def test_two_items_within_one_typo_go_to_review_with_both_named() -> None:
+    items = [
+        item("inv-1", "INV-2026-0524", "310.00"),
+        item("inv-2", "INV-2026-0526", "310.00"),
+    ]
+    result = policy_run([line(1, "-310.00", "INV-2026-0525")], items)
+    assert result.matches.num_rows == 0
+    (review,) = result.review
+    assert review["reason"] == (
+        "payment of 310.00 EUR names no open invoice, but is one character off 2 open "
+        "invoices of exactly that amount (INV-2026-0524, INV-2026-0526); choose the one it pays"
+    )
+    assert [r["item_id"] for r in json.loads(review["details"])["referenced_items"]] == [
+        "inv-1",
+        "inv-2",
+    ]
+
+
+def test_the_counterparty_name_finds_the_suppliers_one_invoice_near_its_due_date() -> None:
+    payment = line(1, "-1200.00", "Zahlung Januar", booking_date=dt.date(2026, 2, 10))
+    payment["counterparty_name"] = "NORDWIND LOGISTICS"  # the alias, upper case
+    other = dict(item("inv-x", "X-1", "1200.00"), supplier_id="S02", supplier_name="Elbe AG")
+    result = policy_run([payment], [item("inv-7", "INV-7", "1200.00"), other])
+    [m] = result.matches.to_pylist()
+    assert (m["item_id"], m["rule"], m["score"], m["status"]) == (
+        "inv-7",
+        RULE_COUNTERPARTY_NAME,
+        0.8,
+        "suggested",
+    )
+    assert m["why"] == (
+        "no reference; NORDWIND LOGISTICS is 100 % like supplier Nordwind Logistik GmbH, its "
+        "one open invoice of the amount, due 2026-01-31"
+    )
+    # 31 days past the due date: outside the window
+    late = dict(payment, booking_date=dt.date(2026, 3, 3))
+    assert policy_run([late], [item("inv-7", "INV-7", "1200.00")]).matches.num_rows == 0
+    # a name not alike enough, or a known account, is no match by name
+    stranger = dict(payment, counterparty_name="Nordstern Logistik")
+    assert policy_run([stranger], [item("inv-7", "INV-7", "1200.00")]).matches.num_rows == 0
+    # two of the supplier's invoices of the amount: not guessed, both named
+    two = [item("inv-7", "INV-7", "1200.00"), item("inv-9", "INV-9", "1200.00")]
+    result = policy_run([payment], two)
+    assert result.matches.num_rows == 0
+    assert result.review[0]["reason"] == (
+        "payment of 1,200.00 EUR without reference from NORDWIND LOGISTICS could pay 2 open "
+        "invoices of exactly that amount (INV-7, INV-9); choose the one it pays"
+    )
+
+
+def test_a_rejected_pair_is_never_proposed_again_and_a_confirmed_one_is_settled() -> None:
+    items = [item("inv-a", "INV-2026-0524", "310.00")]
+    typo = line(1, "-310.00", "INV-2026-0542")
+    rejected = PersonDecisions(rejected=frozenset({("st1:1", "inv-a")}))
+    result = policy_run([typo], items, decisions=rejected)
+    assert result.matches.num_rows == 0 and result.review[0]["reason"] == NO_MATCH
+    # a rejection blocks the pair in every pass, an exact reference included
+    exact = line(1, "-310.00", "INV-2026-0524")
+    assert policy_run([exact], items, decisions=rejected).matches.num_rows == 0
+    at = dt.datetime(2026, 1, 12, 9, tzinfo=dt.UTC)
+    confirmed = PersonDecisions(
+        confirmed={"st1:1": (Confirmation("inv-a", RULE_REFERENCE_TYPO, 0.85, "anna", at),)}
+    )
+    [m] = policy_run([typo], items, decisions=confirmed).matches.to_pylist()
+    assert (m["status"], m["rule"], m["score"], m["matched_amount"], m["why"]) == (
+        "confirmed",
+        RULE_REFERENCE_TYPO,
+        0.85,
+        D("310.00"),
+        "confirmed by anna on 2026-01-12",
+    )
+    assert m["match_id"] == hashlib.sha256(b"st1:1|inv-a").hexdigest()[:16]
+    # a confirmation the payment cannot settle waits in review, saying why
+    result = policy_run([line(1, "-400.00", "x")], items, decisions=confirmed)
+    assert result.matches.num_rows == 0
+    assert result.review[0]["reason"] == (
+        "a person confirmed invoices for this line, but it pays 400.00, but only 310.00 is open"
+    )
+
+
+def test_a_suggestion_never_names_an_item_a_later_line_settles() -> None:
+    items = [item("inv-a", "INV-2026-0524", "310.00")]
+    typo = line(1, "-310.00", "INV-2026-0542", booking_date=dt.date(2026, 1, 8))
+    exact = line(2, "-310.00", "INV-2026-0524")
+    result = policy_run([typo, exact], items)
+    assert [(m["bank_line_id"], m["status"]) for m in result.matches.to_pylist()] == [
+        ("st1:2", "auto")
+    ]
+    assert [r["item_id"] for r in result.review] == ["st1:1"]
+
+
+def test_typo_matching_compares_only_items_of_the_amount() -> None:
+    """100,000 open items, 2,000 lines with typo'd references: the typo pass looks only at
+    the items of each line's amount, so it takes well under the time of a pairwise scan."""
+    import time
+
+    rng = random.Random(3)
+    numbers = rng.sample(range(10**9), 100_000)
+    items = [
+        item(f"i{k}", f"INV-{number:09d}", f"{rng.randint(100, 10**7) / 100:.2f}")
+        for k, number in enumerate(numbers)
+    ]
+    lines = []
+    for n, k in enumerate(rng.sample(range(100_000), 2_000)):
+        ref = f"{numbers[k]:09d}"
+        typo = ref[:3] + ref[4] + ref[3] + ref[5:] if ref[3] != ref[4] else ref[:-1] + "X"
+        lines.append(line(n, f"-{items[k]['amount_open']}", f"INV-{typo}"))
+    started = time.perf_counter()
+    result = policy_run(lines, items, policy={"auto_confirm_score": 0.8})
+    took = time.perf_counter() - started
+    assert result.matches.num_rows >= 1_990
+    assert {m["rule"] for m in result.matches.to_pylist()} == {RULE_REFERENCE_TYPO}
+    assert took < 20, took

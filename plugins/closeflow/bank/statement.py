@@ -28,16 +28,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from closeflow.bank.line_keys import keys_and_repeats
 from closeflow.money import CENT
 from closeflow.schemas import BANK_LINES, BANK_STATEMENTS
+
+# the fields of a bank line a format parser reads (BANK_LINES without ids and bookkeeping)
+LINE_FIELDS = pa.schema(
+    [f for f in BANK_LINES if f.name not in ("line_id", "statement_id", "run_id", "line_key")]
+)
+# a parsed statement's lines: BANK_LINES but the run, which the import sets
+PARSED_LINES = pa.schema([f for f in BANK_LINES if f.name != "run_id"])
 
 # decimal128(18, 2) holds at most 16 digits before the decimal point.
 _MONEY_LIMIT = Decimal(10) ** 16
@@ -133,15 +143,22 @@ class Balance:
 
 @dataclass
 class ParsedStatement:
-    """One statement: `.statement` per BANK_STATEMENTS, `.lines` per BANK_LINES.
+    """One statement: `.statement` per BANK_STATEMENTS, `.table` its lines per BANK_LINES
+    (but `run_id`, which the import sets), as Arrow columns.
 
     `.warnings` are things a finance user should look at that do not make the
     statement unusable (no balances to check against, identical entries kept).
     """
 
     statement: dict[str, Any]
-    lines: list[dict[str, Any]]
+    table: pa.Table
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """The lines as dicts (Decimal amounts, `datetime.date` dates): for small files and
+        tests; the import works on `.table`."""
+        return self.table.to_pylist()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: dates ISO, amounts decimal strings."""
@@ -205,7 +222,12 @@ def statements_table(parsed: list[ParsedStatement]) -> pa.Table:
 
 def lines_table(parsed: list[ParsedStatement]) -> pa.Table:
     """The `bank_lines` rows of `parsed` as an Arrow table (BANK_LINES)."""
-    return pa.Table.from_pylist([ln for p in parsed for ln in p.lines], schema=BANK_LINES)
+    if not parsed:
+        return BANK_LINES.empty_table()
+    table = pa.concat_tables([p.table for p in parsed])
+    return table.append_column("run_id", pa.nulls(table.num_rows, pa.string())).select(
+        BANK_LINES.names
+    )
 
 
 def statement_id(own_id: str | None, account_id: str, currency: str, file_sha256: str) -> str:
@@ -248,6 +270,17 @@ def _fmt(d: Decimal) -> str:
     return f"{d:,.2f}"
 
 
+def entries_table(entries: list[Entry]) -> pa.Table:
+    """The entries' bank-line fields as columns (LINE_FIELDS, no ids yet)."""
+    return pa.table(
+        {
+            name: pa.array([getattr(e, name) for e in entries], LINE_FIELDS.field(name).type)
+            for name in LINE_FIELDS.names
+        },
+        schema=LINE_FIELDS,
+    )
+
+
 def build_statement(
     src: SourceFile,
     *,
@@ -269,26 +302,73 @@ def build_statement(
     `where` names the statement in messages ("statement GOLDEN-MULTI-EUR"); `line` is
     where it starts in the file.
     """
+    return build_statement_table(
+        src,
+        source_format=source_format,
+        own_id=own_id,
+        account_id=account_id,
+        currency=currency,
+        lines=entries_table(entries),
+        source_lines=[e.source_line for e in entries],
+        negative_zero=np.array([e.amount.is_zero() and e.amount.is_signed() for e in entries]),
+        opening=opening,
+        closing=closing,
+        from_date=from_date,
+        to_date=to_date,
+        warnings=warnings,
+        where=where,
+        line=line,
+    )
+
+
+def build_statement_table(
+    src: SourceFile,
+    *,
+    source_format: str,
+    own_id: str | None,
+    account_id: str,
+    currency: str,
+    lines: pa.Table,
+    source_lines: Sequence[int | None] | np.ndarray | None = None,
+    negative_zero: np.ndarray | None = None,
+    opening: Balance | None = None,
+    closing: Balance | None = None,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+    warnings: list[str] | None = None,
+    where: str = "statement",
+    line: int | None = None,
+) -> ParsedStatement:
+    """`build_statement` for lines read into columns (LINE_FIELDS): `source_lines` are
+    where each starts in the file, `negative_zero` marks amounts read as -0.00."""
     warnings = list(warnings or [])
-    for e in entries:
-        if e.currency != currency:
-            raise src.error(
-                e.source_line,
-                f"{where}: an entry is in {e.currency} but the account is kept in {currency}",
-            )
+
+    def file_line(i: int) -> int | None:
+        return None if source_lines is None or source_lines[i] is None else int(source_lines[i])
+
+    other = pc.not_equal(lines["currency"], currency)
+    if pc.any(other).as_py():
+        i = _first(other)
+        raise src.error(
+            file_line(i),
+            f"{where}: an entry is in {lines['currency'][i].as_py()} but the account is kept "
+            f"in {currency}",
+        )
     for bal in (opening, closing):
         if bal is not None and bal.currency != currency:
             raise src.error(
                 bal.source_line,
                 f"{where}: a balance is in {bal.currency} but the account is kept in {currency}",
             )
-    total = sum((e.amount for e in entries), Decimal("0.00"))
+    n = lines.num_rows
+    total = pc.sum(lines["amount"]).as_py() if n else None
+    total = Decimal("0.00") if total is None else total.quantize(CENT)
     if opening is not None and closing is not None:
         if opening.amount + total != closing.amount:
             raise src.error(
                 closing.source_line,
                 f"{where}: lines do not add up to the closing balance: opening balance "
-                f"{_fmt(opening.amount)} + {len(entries)} line{'' if len(entries) == 1 else 's'} "
+                f"{_fmt(opening.amount)} + {n} line{'' if n == 1 else 's'} "
                 f"{_fmt(total)} = "
                 f"{_fmt(opening.amount + total)} {currency}, but the bank's closing balance is "
                 f"{_fmt(closing.amount)} {currency} (difference "
@@ -301,9 +381,9 @@ def build_statement(
             missing = "opening balance" if opening is None else "closing balance"
         warnings.append(f"{where} has no {missing}: closeflow cannot check that no line is missing")
 
-    dates = [e.booking_date for e in entries]
-    from_date = from_date or (min(dates) if dates else None) or (opening and opening.date)
-    to_date = to_date or (max(dates) if dates else None) or (closing and closing.date)
+    dates = pc.min_max(lines["booking_date"]).as_py() if n else {"min": None, "max": None}
+    from_date = from_date or dates["min"] or (opening and opening.date)
+    to_date = to_date or dates["max"] or (closing and closing.date)
     if from_date is None or to_date is None:
         raise src.error(line, f"{where} has no dates: no entries, period or balance dates")
 
@@ -319,80 +399,54 @@ def build_statement(
         "source_format": source_format,
         "file_sha256": src.sha256,
     }
-    lines = [
+    numbers = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string())
+    keys, repeated = keys_and_repeats(account_id, currency, lines, negative_zero)
+    table = pa.table(
         {
-            "line_id": f"{sid}:{n}",
-            "statement_id": sid,
-            "booking_date": e.booking_date,
-            "value_date": e.value_date,
-            "amount": e.amount,
-            "currency": e.currency,
-            "counterparty_name": e.counterparty_name,
-            "counterparty_account": e.counterparty_account,
-            "remittance_info": e.remittance_info,
-            "bank_reference": e.bank_reference,
-            "end_to_end_id": e.end_to_end_id,
-        }
-        for n, e in enumerate(entries, start=1)
-    ]
-    for line_, key in zip(lines, line_keys(account_id, currency, lines), strict=True):
-        line_["line_key"] = key
-    warnings.extend(_identical_entries(lines, entries, where))
-    return ParsedStatement(statement, lines, warnings)
+            "line_id": pc.binary_join_element_wise(f"{sid}:", numbers, ""),
+            "statement_id": pa.repeat(pa.scalar(sid, pa.string()), n),
+            **{name: lines[name] for name in LINE_FIELDS.names},
+            "line_key": keys,
+        },
+        schema=PARSED_LINES,
+    )
+    # identical entries share their line key's basis (or are 0.00 and -0.00): only those
+    # lines are compared field by field
+    maybe = repeated | flags_of(pc.equal(lines["amount"], Decimal(0))) if n else repeated
+    warnings.extend(_identical_entries(table, np.flatnonzero(maybe), file_line, where))
+    return ParsedStatement(statement, table, warnings)
 
 
-def _squash(text: str | None) -> str:
-    return " ".join((text or "").casefold().split())
+def flags_of(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean column as numpy (null: False)."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), bool)
 
 
-def line_keys(account_id: str, currency: str, lines: list[dict[str, Any]]) -> list[str]:
-    """The `line_key` of each line (see the module doc): the bank's reference with the
-    booking date and amount, else a fingerprint of date, amount, counterparty and text;
-    plus the line's occurrence among the statement's lines with the same basis."""
-    seen: dict[bytes, int] = defaultdict(int)
-    keys = []
-    for line in lines:
-        day, amount = line["booking_date"].isoformat(), f"{line['amount']:.2f}"
-        ref = _squash(line["bank_reference"])
-        if ref:
-            basis: tuple = ("ref", ref, day, amount)
-        else:
-            basis = (
-                "fp",
-                day,
-                amount,
-                _squash(line["counterparty_name"]),
-                _squash(line["counterparty_account"]).replace(" ", ""),
-                _squash(line["remittance_info"]),
-            )
-        text = "\x1f".join([account_id, currency, *basis])
-        digest = hashlib.sha256(text.encode("utf-8")).digest()
-        seen[digest] += 1
-        keys.append(hashlib.sha256(digest + str(seen[digest]).encode()).hexdigest()[:24])
-    return keys
+def _first(mask: pa.Array | pa.ChunkedArray) -> int:
+    """The position of the first true value of `mask`."""
+    return int(pc.index(mask, True).as_py())
 
 
-def _same(line: dict) -> tuple:
-    return tuple(v for k, v in line.items() if k not in ("line_id", "statement_id", "line_key"))
+_SAME = list(LINE_FIELDS.names)  # what two identical entries share
 
 
-def _identical_entries(lines: list[dict], entries: list[Entry], where: str) -> list[str]:
-    """One warning per group of entries identical in every field the bank gave."""
-    by_hash: dict[int, list[int]] = defaultdict(list)  # hashes only: memory stays small
-    for i, line in enumerate(lines):
-        by_hash[hash(_same(line))].append(i)
-    groups: list[list[int]] = []
-    for idx in by_hash.values():
-        if len(idx) > 1:  # the same hash: split by the values themselves
-            by_value: dict[tuple, list[int]] = defaultdict(list)
-            for i in idx:
-                by_value[_same(lines[i])].append(i)
-            groups.extend(by_value.values())
+def _identical_entries(
+    table: pa.Table, candidates: np.ndarray, file_line: Any, where: str
+) -> list[str]:
+    """One warning per group of entries identical in every field the bank gave, among the
+    lines at `candidates` (positions in `table`)."""
+    if len(candidates) < 2:
+        return []
+    keyed = (
+        table.take(pa.array(candidates))
+        .select(_SAME)
+        .append_column("_i", pa.array(candidates.astype(np.int64)))
+    )
+    groups = keyed.group_by(_SAME, use_threads=False).aggregate([("_i", "count"), ("_i", "list")])
+    groups = groups.filter(pc.greater(groups["_i_count"], 1))
     out = []
-    for idx in groups:
-        if len(idx) < 2:
-            continue
-        first = lines[idx[0]]
+    for idx in sorted(sorted(g) for g in groups["_i_list"].to_pylist()):
+        first = {name: table[name][idx[0]].as_py() for name in table.column_names}
         what = " ".join(
             str(x)
             for x in (
@@ -404,8 +458,8 @@ def _identical_entries(lines: list[dict], entries: list[Entry], where: str) -> l
             if x
         )
         at = ", ".join(
-            f"{lines[i]['line_id']}"
-            + (f" (file line {entries[i].source_line})" if entries[i].source_line else "")
+            f"{table['line_id'][i].as_py()}"
+            + (f" (file line {file_line(i)})" if file_line(i) else "")
             for i in idx
         )
         out.append(

@@ -33,6 +33,8 @@ SHARE_CAPITAL_ACCOUNT, CAPITAL_RESERVE_ACCOUNT = "3000", "3100"
 # balance), funded by the share capital
 OPENING_BALANCE = {"EUR": Decimal("25000.00"), "CNY": Decimal("0.00")}
 CAPITAL_HOLDING = "Closeflow Holding AG"  # pays in the capital on the first day
+# company.yml's reconciliation policy: a difference of up to 2.5 % and 250.00 is written off
+TOLERANCE, TOLERANCE_PERCENT = Decimal("250.00"), Decimal("2.5")
 CUSTOMERS = (
     "Hafenkante Handels GmbH",
     "Morgenrot Media AG",
@@ -152,6 +154,13 @@ def company_yml(company: CompanyIdentity, first_period: str) -> str:
             f"rounding_account: {_q(ROUNDING_ACCOUNT)}",
             "# an OCR'd field read with less confidence than this sends the invoice to review",
             "ocr_min_confidence: 0.6",
+            "# a payment within 2.5 % (at most 250.00) of what is open settles the invoice, the",
+            "# difference written off (paid less: the rounding account; a charge: bank fees);",
+            "# a match scoring below auto_confirm_score waits for a person's confirmation",
+            "reconciliation:",
+            f"  tolerance: {_q(str(TOLERANCE))}",
+            f"  tolerance_percent: {_q(str(TOLERANCE_PERCENT))}",
+            "  auto_confirm_score: 0.9",
             "",
         ]
     )

@@ -2,7 +2,14 @@
 
 Each invoice is paid 5-30 days after it arrived, on a business day: 85 % with the exact
 total, 5 % partially (same reference, less money), 10 % not at all. Credit notes are
-refunded by the supplier as an incoming line quoting the credit note. EUR invoices are
+refunded by the supplier as an incoming line quoting the credit note. Each month, a few
+of those lines (HARDER, drawn from a stream of their own, so the other lines stay as
+they were) are made harder, each with the rule that should match it
+(`expected_match_rule`): a reference with a typo (one character changed, added, dropped
+or two neighbours swapped), no reference at all (the supplier's IBAN only), no reference
+and no IBAN (only the supplier's name, as a bank prints it), a 2 % cash discount taken,
+a refund with the bank's charge deducted, and two invoices of one supplier paid by one
+line naming both (`several_invoices`). EUR invoices are
 paid from the EUR account, Chinese ones from the CNY account. Per month come bank lines
 no invoice explains: customer receipts, salaries, the account fee and transfer charges;
 on the first day, the capital that funds both accounts. Each of those carries the id of
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -27,15 +34,54 @@ from closeflow.sample.company import (
     CAPITAL_HOLDING,
     CUSTOMERS,
     OPENING_BALANCE,
+    TOLERANCE,
+    TOLERANCE_PERCENT,
     CompanyIdentity,
 )
 from closeflow.sample.documents import InboxDocument
 from closeflow.sample.seeds import digits, stream
 
 LineKind = Literal[
-    "payment", "partial_payment", "refund", "bank_fee", "capital", "salary", "customer_receipt"
+    "payment",
+    "partial_payment",
+    "refund",
+    "bank_fee",
+    "capital",
+    "salary",
+    "customer_receipt",
+    "typo_reference",
+    "no_reference",
+    "name_only",
+    "cash_discount",
+    "refund_fee_deducted",
+    "several_invoices",
 ]
-ExpectedMatch = Literal["exact", "partial", "none"]
+ExpectedMatch = Literal["exact", "partial", "tolerance", "several", "none"]
+# closeflow.reconcile's rules, as the truth names them
+RULE_EXACT, RULE_SEVERAL = "reference+exact_amount", "reference+several"
+RULE_TOLERANCE, RULE_PARTIAL = "reference+tolerance", "reference+partial"
+RULE_IBAN, RULE_TYPO, RULE_NAME = (
+    "counterparty+amount",
+    "reference~typo+amount",
+    "counterparty~name+amount",
+)
+# the harder cases each month (taken from its exact payments and refunds, by a stream of
+# their own): kind, how many, and which lines may become one (EUR: the supplier's IBAN
+# is on its invoices; CNY: it is not)
+HARDER = (
+    ("typo_reference", 1, "CNY"),  # found by the typo pass
+    ("typo_reference", 1, "EUR"),  # the supplier's IBAN and the amount find it first
+    ("no_reference", 1, "EUR"),
+    ("name_only", 1, "EUR"),
+    ("cash_discount", 1, "EUR"),
+    ("refund_fee_deducted", 1, "any"),
+)
+SEVERAL_PAIRS = 1  # pairs of one supplier's exact payments paid by one line, each month
+HARDER_EVERY = 4  # at most one harder case per this many of a month's eligible lines
+CASH_DISCOUNT = Decimal("0.02")
+# with company.yml's tolerance (2.5 %, at most 250.00) a 2 % discount is written off,
+# a 3 % short payment stays a partial one
+NAME_WINDOW_DAYS = 30  # company.yml's due_window_days (the default)
 SENT, RECEIVED = ("PMNT", "ICDT", "ESCT"), ("PMNT", "RCDT", "ESCT")  # camt BkTxCd
 SALARY, FEES = ("PMNT", "ICDT", "SALA"), ("ACMT", "MDOP", "CHRG")
 __all__ = ["OPENING_BALANCE", "BankLine", "plan_bank_lines"]
@@ -62,6 +108,8 @@ class BankLine:
     invoice_sha256: str | None = None
     rf_reference: str | None = None  # structured creditor reference (camt Strd)
     bank_domain: tuple[str, str, str] = ("PMNT", "ICDT", "ESCT")  # camt BkTxCd Domn/Fmly/SubFmly
+    expected_match_rule: str | None = None  # closeflow.reconcile's rule that should match it
+    invoice_sha256s: tuple[str, ...] = ()  # every invoice it pays (several_invoices: two)
 
     @property
     def value_date(self) -> dt.date:
@@ -105,6 +153,7 @@ def _invoice_line(
         amount, kind, match = round_money(invoice.total * share), "partial_payment", "partial"
     supplier = invoice.supplier
     ref = invoice.payment_reference
+    rule = {"payment": RULE_EXACT, "refund": RULE_EXACT, "partial_payment": RULE_PARTIAL}[kind]
     return BankLine(
         currency=invoice.currency,
         booking_date=booking,
@@ -119,7 +168,189 @@ def _invoice_line(
         invoice_sha256=doc.sha256,
         rf_reference=ref if ref.startswith("RF") else None,
         bank_domain=RECEIVED if credit else SENT,
+        expected_match_rule=rule,
+        invoice_sha256s=(doc.sha256,),
     )
+
+
+def _typo(rng: random.Random, reference: str) -> str | None:
+    """`reference` with one edit among its letters and digits (a character changed,
+    added or dropped, two different neighbours swapped), or None when it is too short
+    for the matcher to compare (8 letters and digits)."""
+    places = [k for k, ch in enumerate(reference) if ch.isalnum()]
+    if len(places) < 8:
+        return None
+    k = rng.choice(places[2:])  # keep the start (RF, INV) as people rarely mistype it
+    ch = reference[k]
+    other = rng.choice([d for d in "0123456789" if d != ch])
+    edit = rng.choice(("change", "add", "drop", "swap"))
+    if edit == "swap":
+        j = next((j for j in places if j > k and reference[j] != ch), None)
+        if j is not None and places.index(j) == places.index(k) + 1:
+            return reference[:k] + reference[j] + reference[k + 1 : j] + ch + reference[j + 1 :]
+        edit = "change"
+    if edit == "add":
+        return reference[:k] + other + reference[k:]
+    if edit == "drop":
+        return reference[:k] + reference[k + 1 :]
+    return reference[:k] + other + reference[k + 1 :]
+
+
+def _short_name(name: str) -> str:
+    """A supplier's name as a bank might print it: upper case, without the legal form."""
+    words = name.replace(",", " ").split()
+    forms = {"GMBH", "AG", "B.V.", "BV", "KG", "SE", "LTD", "LTD.", "CO.", "&", "S.A.", "SAS"}
+    kept = [w for w in words if w.upper() not in forms]
+    return " ".join(kept or words).upper()
+
+
+def _harder(rng: random.Random, kind: str, line: BankLine, doc: InboxDocument) -> BankLine | None:
+    """`line` (an exact payment or a refund) made into a harder case of `kind`, or None
+    when it cannot be one."""
+    invoice = doc.invoice
+    supplier = invoice.supplier
+    ref = invoice.payment_reference
+    if kind == "refund_fee_deducted":
+        limit = line.amount * TOLERANCE_PERCENT / 100
+        fees = [Decimal(f) for f in ("1.50", "2.50", "5.00") if Decimal(f) <= limit]
+        if line.kind != "refund" or not fees:
+            return None
+        fee = rng.choice(fees)
+        return replace(
+            line,
+            amount=line.amount - fee,
+            kind="refund_fee_deducted",
+            expected_match="tolerance",
+            expected_match_rule=RULE_TOLERANCE,
+        )
+    if line.kind != "payment":
+        return None
+    eur = supplier.iban is not None  # EUR suppliers: the invoice names their IBAN
+    if kind == "typo_reference":
+        typo = _typo(rng, ref)
+        if typo is None:
+            return None
+        text = line.remittance_info.replace(ref, typo)
+        # with the supplier's IBAN on the line, the account and amount find it first
+        rule = RULE_IBAN if eur else RULE_TYPO
+        return replace(
+            line, remittance_info=text, kind=kind, rf_reference=None, expected_match_rule=rule
+        )
+    if not eur:
+        return None
+    if kind == "no_reference":
+        text = rng.choice(("Zahlung", "Payment", "Überweisung", "Zahlung Lieferant"))
+        return replace(
+            line, remittance_info=text, kind=kind, rf_reference=None, expected_match_rule=RULE_IBAN
+        )
+    if kind == "name_only":
+        if abs((line.booking_date - invoice.due_date).days) > NAME_WINDOW_DAYS:
+            return None
+        return replace(
+            line,
+            remittance_info=rng.choice(("Zahlung", "Payment", "Ueberweisung")),
+            counterparty_name=_short_name(supplier.name),
+            counterparty_account="",
+            kind=kind,
+            rf_reference=None,
+            expected_match_rule=RULE_NAME,
+        )
+    if kind == "cash_discount":
+        discount = round_money(invoice.total * CASH_DISCOUNT)
+        if not 0 < discount <= TOLERANCE:
+            return None
+        return replace(
+            line,
+            amount=line.amount + discount,
+            remittance_info=f"{line.remittance_info} abzgl. 2% Skonto",
+            kind=kind,
+            expected_match="tolerance",
+            expected_match_rule=RULE_TOLERANCE,
+        )
+    raise ValueError(f"unknown harder case {kind!r}")
+
+
+def _make_harder(seed: int, lines: list[BankLine], docs: dict[str, InboxDocument]) -> list:
+    """Each month's quota of harder cases (HARDER), from its exact payments and refunds
+    in an order drawn from the seed; then SEVERAL_PAIRS pairs paid by one line; in all
+    at most one per HARDER_EVERY of those lines."""
+    out = list(lines)
+    months = sorted({(ln.booking_date.year, ln.booking_date.month) for ln in lines})
+    for year, month in months:
+        rng = stream(seed, "bank", "harder", year, month)
+        pool = [
+            k
+            for k, ln in enumerate(out)
+            if ln.kind in ("payment", "refund")
+            and (ln.booking_date.year, ln.booking_date.month) == (year, month)
+        ]
+        pool.sort(key=lambda k: (out[k].invoice_sha256 or "", out[k].sort_key))
+        rng.shuffle(pool)
+        budget = len(pool) // HARDER_EVERY  # a short window gets fewer
+        for kind, count, currency in HARDER:
+            for k in list(pool):
+                if count == 0 or budget == 0:
+                    break
+                if currency != "any" and out[k].currency != currency:
+                    continue
+                made = _harder(rng, kind, out[k], docs[out[k].invoice_sha256])
+                if made is not None:
+                    out[k] = made
+                    pool.remove(k)
+                    count -= 1
+                    budget -= 1
+        if budget > 0:
+            out = _several(rng, out, pool)
+    return out
+
+
+def _several(rng: random.Random, lines: list[BankLine], pool: list[int]) -> list[BankLine]:
+    """SEVERAL_PAIRS pairs of one supplier's exact payments in `pool` (line positions, in
+    the month's drawn order) become one line naming both references and paying their
+    sum, on the later day."""
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for a in pool:
+        if len(pairs) == SEVERAL_PAIRS:
+            break
+        for b in pool:
+            la, lb = lines[a], lines[b]
+            if (
+                a != b
+                and not {a, b} & used
+                and la.kind == lb.kind == "payment"
+                and (la.counterparty_name, la.currency) == (lb.counterparty_name, lb.currency)
+            ):
+                pairs.append((a, b))
+                used |= {a, b}
+                break
+    out = list(lines)
+    for a, b in pairs:
+        la, lb = lines[a], lines[b]
+        refs = [ln.rf_reference or _reference_in(ln.remittance_info) for ln in (la, lb)]
+        out[a] = replace(
+            la,
+            booking_date=max(la.booking_date, lb.booking_date),
+            amount=la.amount + lb.amount,
+            remittance_info=rng.choice(("{} {}", "Rechnungen {}, {}", "Invoices {} {}")).format(
+                *refs
+            ),
+            kind="several_invoices",
+            expected_match="several",
+            rf_reference=None,
+            expected_match_rule=RULE_SEVERAL,
+            invoice_sha256s=(*la.invoice_sha256s, *lb.invoice_sha256s),
+        )
+    gone = {b for _, b in pairs}
+    return [ln for k, ln in enumerate(out) if k not in gone]
+
+
+def _reference_in(text: str) -> str:
+    """The payment reference in an exact payment's remittance text (_remittance's forms)."""
+    for prefix in ("Invoice ", "Rechnung ", "货款 ", "发票号码", "支付货款 发票"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text.removesuffix(" Closeflow Demo GmbH")
 
 
 def _iban(rng: random.Random) -> str:
@@ -289,6 +520,7 @@ def plan_bank_lines(
             line = _invoice_line(stream(seed, "pay", doc.sha256, doc.name), doc, window, n)
             if line is not None:
                 lines.append(line)
+    lines = _make_harder(seed, lines, {d.sha256: d for d in docs})
     for chunk in window.chunks():
         lines += _month_lines(stream(seed, "bank", chunk.start.isoformat()), chunk, company)
     return lines

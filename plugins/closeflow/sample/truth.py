@@ -149,6 +149,10 @@ def bank_line_records(statements: list[StatementFile]) -> list[dict]:
                     "kind": line.kind,
                     "invoice_sha256": line.invoice_sha256,
                     "expected_match": line.expected_match,
+                    # closeflow.reconcile's rule that should match it, and every invoice
+                    # it pays (two for several_invoices)
+                    "expected_match_rule": line.expected_match_rule,
+                    "invoice_sha256s": list(line.invoice_sha256s),
                     # the bank rule that books a line no invoice explains, else null
                     "expected_rule": line.expected_rule,
                     "bank_reference": reference,

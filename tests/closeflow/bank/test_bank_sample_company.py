@@ -20,7 +20,14 @@ import pytest
 
 from closeflow.bank import ParsedStatement, lines_table, parse_statements, statements_table
 from closeflow.config import CompanyConfig
-from closeflow.reconcile import NO_MATCH, RULE_REFERENCE_PARTIAL, reconcile
+from closeflow.reconcile import (
+    NO_MATCH,
+    RULE_COUNTERPARTY_NAME,
+    RULE_REFERENCE_PARTIAL,
+    reconcile,
+)
+from closeflow.reconciliation import match_policy, supplier_names
+from closeflow.runtime import Runtime
 from closeflow.sample import generate
 from closeflow.schemas import BANK_LINES, BANK_STATEMENTS, OPEN_ITEMS
 
@@ -28,7 +35,7 @@ from closeflow.schemas import BANK_LINES, BANK_STATEMENTS, OPEN_ITEMS
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("sample")
-    # seed 11's January has CNY payments, a refund and a partial payment besides the rest
+    # seed 11's January has a CNY payment, a refund and a partial payment besides the rest
     generate(home, dt.date(2026, 1, 1), 1, 11, days=31)
     return home
 
@@ -113,50 +120,61 @@ def test_each_day_opens_where_the_day_before_closed(home: Path) -> None:
     assert len({s["statement_id"] for s in camt}) == len(camt)
 
 
-def test_statements_reconcile_against_the_open_invoices(home: Path) -> None:
+def test_statements_reconcile_against_the_open_invoices(home: Path, tmp_path: Path) -> None:
     parsed = parse_bank_inbox(home)
     bank_lines = lines_table(list(parsed.values()))
-    result = reconcile(bank_lines, open_items(home), "sample-run")
+    rt = Runtime(home=home, warehouse_url=f"duckdb:///{tmp_path / 'w.duckdb'}")
+    # the sample company's own policy (its tolerance) and suppliers' names
+    result = reconcile(
+        bank_lines, open_items(home), "sample-run", match_policy(rt), supplier_names(rt)
+    )
 
     line_ids = {}
     for name, st in parsed.items():
         for ln in st.lines:
             line_ids[(name, ln["bank_reference"])] = ln["line_id"]
     truth = read_jsonl(home / "truth" / "bank_lines.jsonl")
+    # what the generator says each line pays and by which pass (bank-rule lines: none)
     expected = {
-        line_ids[(t["statement_file"], t["bank_reference"])]: t["invoice_sha256"]
-        for t in truth
-        if t["expected_match"] in ("exact", "partial")
-    }
-    matched = dict(
-        zip(
-            result.matches.column("bank_line_id").to_pylist(),
-            result.matches.column("item_id").to_pylist(),
-            strict=True,
+        line_ids[(t["statement_file"], t["bank_reference"])]: (
+            t["expected_match_rule"],
+            frozenset(t["invoice_sha256s"]),
         )
-    )
+        for t in truth
+        if t["expected_match"] != "none"
+    }
+    got: dict[str, tuple[str, frozenset[str]]] = {}
+    status: dict[str, str] = {}
+    for m in result.matches.to_pylist():
+        rule, items = got.get(m["bank_line_id"], (m["rule"], frozenset()))
+        got[m["bank_line_id"]] = (rule, items | {m["item_id"]})
+        status[m["bank_line_id"]] = m["status"]
     kinds = {(t["kind"], t["currency"]) for t in truth}
-    assert {("payment", "CNY"), ("refund", "EUR"), ("partial_payment", "EUR")} <= kinds, (
+    cases = (  # a CNY payment by reference, a refund, a partial payment, two in one
+        {("payment", "CNY"), ("typo_reference", "CNY")},
+        {("refund", "EUR"), ("refund_fee_deducted", "EUR")},
+        {("partial_payment", "EUR")},
+        {("several_invoices", "EUR")},
+    )
+    assert all(kinds & case for case in cases), (
         "the sample no longer has every case this test is about: choose another seed"
     )
-    assert matched == expected
-    assert set(result.matches.column("status").to_pylist()) == {"auto"}
-    rules = dict(
-        zip(
-            result.matches.column("bank_line_id").to_pylist(),
-            result.matches.column("rule").to_pylist(),
-            strict=True,
-        )
-    )
+    assert got == expected
+    # below the company's auto-confirm score a match is suggested (not booked), else auto
+    threshold = match_policy(rt).auto_confirm_score
+    for m in result.matches.to_pylist():
+        assert m["status"] == ("auto" if m["score"] >= threshold else "suggested"), m
+    suggested = {line for line, s in status.items() if s == "suggested"}
+    assert RULE_COUNTERPARTY_NAME in {got[line][0] for line in suggested}
 
     reasons = {r["item_id"]: r["reason"] for r in result.review}
-    assert set(reasons) == set(result.unmatched_lines.column("line_id").to_pylist())
-    assert len(reasons) + len(matched) == bank_lines.num_rows
+    unmatched = set(result.unmatched_lines.column("line_id").to_pylist())
+    assert set(reasons) == unmatched
+    assert len(unmatched) + len(got) - len(suggested) == bank_lines.num_rows
     for t in truth:
         line_id = line_ids[(t["statement_file"], t["bank_reference"])]
         if t["expected_match"] == "partial":
-            assert rules[line_id] == RULE_REFERENCE_PARTIAL, t
-        elif t["expected_match"] == "exact":
-            assert rules[line_id] != RULE_REFERENCE_PARTIAL, t
+            assert got[line_id][0] == RULE_REFERENCE_PARTIAL, t
         elif t["expected_match"] == "none":
             assert reasons[line_id] == NO_MATCH, t
+    rt.warehouse.dispose()

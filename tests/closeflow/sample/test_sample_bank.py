@@ -107,15 +107,30 @@ def test_payments_quote_their_invoice(sample) -> None:
             assert line["invoice_sha256"] is None and line["expected_match"] == "none"
             assert line["expected_rule"] == BANK_RULE_OF_KIND[line["kind"]]
             continue
-        assert line["expected_rule"] is None
+        assert line["expected_rule"] is None and line["expected_match_rule"]
+        assert line["invoice_sha256s"][0] == line["invoice_sha256"]
         invoice = invoices[line["invoice_sha256"]]
-        assert invoice["payment_reference"] in line["remittance_info"]
         assert invoice["currency"] == line["currency"]
         total = Decimal(invoice["total"])
+        text = line["remittance_info"]
+        if line["kind"] in ("no_reference", "name_only", "typo_reference"):
+            # no reference (or a mistyped one): the exact total, found another way
+            assert invoice["payment_reference"] not in text and amount == -total
+            continue
+        assert invoice["payment_reference"] in text
         if line["kind"] == "payment":
             assert amount == -total and line["expected_match"] == "exact"
         elif line["kind"] == "partial_payment":
             assert -total < amount < 0 and line["expected_match"] == "partial"
+        elif line["kind"] == "cash_discount":
+            assert amount == -(total - (total * Decimal("0.02")).quantize(Decimal("0.01")))
+            assert line["expected_match_rule"] == "reference+tolerance"
+        elif line["kind"] == "several_invoices":
+            both = [invoices[sha] for sha in line["invoice_sha256s"]]
+            assert len(both) == 2 and all(i["payment_reference"] in text for i in both)
+            assert amount == -sum(Decimal(i["total"]) for i in both)
+        elif line["kind"] == "refund_fee_deducted":
+            assert invoice["document_type"] == "credit_note" and 0 < total - amount <= 5
         else:
             assert line["kind"] == "refund" and invoice["document_type"] == "credit_note"
             assert amount == total and line["expected_match"] == "exact"

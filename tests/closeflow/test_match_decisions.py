@@ -1,0 +1,256 @@
+"""Suggested matches and a person's decision about them, night by night on a real
+warehouse: a match below the auto-confirm score is suggested (recorded, nothing booked,
+the line in review naming the invoice and score); a confirmation is booked by the night
+of the day it was made, and re-runs keep it; a rejected pair is never suggested again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from closeflow.cli import main
+from closeflow.invoice_posting import post
+from closeflow.match_decisions import (
+    MatchDecisionError,
+    confirm_match,
+    decisions_as_of,
+    reject_match,
+)
+from closeflow.open_items import open_items_as_of
+from closeflow.reconcile import RULE_COUNTERPARTY_NAME, RULE_PERSON, RULE_REFERENCE_TYPO
+from closeflow.reconciliation import reconcile_window
+from closeflow.runtime import Runtime, Window
+from closeflow.sample.company import build_company, write_company_folder
+from closeflow.sample.fx import cny_rates
+from closeflow.sample.suppliers import build_suppliers
+from tests.bank_statements import insert_statement
+
+DAY, PAID, NEXT = dt.date(2026, 1, 5), dt.date(2026, 1, 12), dt.date(2026, 1, 13)
+KONTOR, PAPERLINE = "a" * 64, "b" * 64
+COMPANY = build_company(7)
+MORNING_AFTER = dt.datetime(2026, 1, 13, 9, tzinfo=dt.UTC)  # in the night of Jan 13
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def rt(tmp_path, request):
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    yield from _runtime(tmp_path, url)
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """The command line's own default: the embedded warehouse of CLOSEFLOW_HOME."""
+    yield from _runtime(tmp_path, f"duckdb:///{tmp_path / 'w.duckdb'}")
+
+
+def _runtime(tmp_path, url: str):
+    write_company_folder(
+        tmp_path / "company",
+        COMPANY,
+        build_suppliers(7),
+        cny_rates(7, dt.date(2026, 1, 1), dt.date(2026, 2, 1)),
+        "2026-01",
+    )
+    rt = Runtime(home=tmp_path, warehouse_url=url)
+    _invoices(rt)
+    post(rt, Window.day(DAY, rt.tz))
+    yield rt
+    rt.warehouse.dispose()
+
+
+def _invoices(rt: Runtime) -> None:
+    rows, lines, files = [], [], []
+    for iid, supplier, name, number, net in (
+        (KONTOR, "SUP-007", "Kontor Büromarkt GmbH", "KB-2026-004711", D("100.00")),
+        (PAPERLINE, "SUP-008", "PaperLine Office Supplies GmbH", "PL-2026-00101", D("50.00")),
+    ):
+        tax = (net * D("0.19")).quantize(D("0.01"))
+        rows.append(
+            {
+                "invoice_id": iid,
+                "supplier_id": supplier,
+                "supplier_name": name,
+                "invoice_number": number,
+                "invoice_date": DAY,
+                "due_date": DAY + dt.timedelta(days=14),
+                "currency": "EUR",
+                "subtotal": net,
+                "tax_amount": tax,
+                "total": net + tax,
+                "document_type": "invoice",
+                "payment_reference": number,
+                "status": "extracted",
+                "period": "2026-01",
+                "run_id": "ingest:2026-01-05",
+            }
+        )
+        lines.append(
+            {
+                "invoice_id": iid,
+                "line_no": 1,
+                "description": "Printer paper A4",
+                "quantity": D(1),
+                "unit_price": net,
+                "amount": net,
+                "tax_rate": D("0.19"),
+                "tax_amount": tax,
+            }
+        )
+        files.append(
+            {
+                "file_sha256": iid,
+                "source_uri": f"inbox/{number}.pdf",
+                "received_at": dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC),
+                "size_bytes": 1000,
+                "media_type": "application/pdf",
+                "status": "extracted",
+                "run_id": "ingest:2026-01-05",
+                "kind": "invoice",
+            }
+        )
+    with rt.warehouse.transaction() as t:
+        t.insert("invoices", rows)
+        t.insert("invoice_lines", lines)
+        t.insert("file_manifest", files)
+
+
+def _statement(rt: Runtime, day: dt.date, lines: list[tuple[str, str, str]]) -> None:
+    """A EUR statement of `day`: (amount, counterparty name, text) per line, no IBAN."""
+    insert_statement(rt, f"S{day:%m%d}", day, COMPANY.eur_iban, lines)
+
+
+def _matches(rt: Runtime) -> list[tuple]:
+    raw = rt.warehouse.schema
+    return [
+        (r["bank_line_id"], r["item_id"][:1], r["rule"], r["score"], r["status"], r["run_id"])
+        for r in rt.warehouse.query(
+            f"SELECT * FROM {raw}.matches ORDER BY run_id, bank_line_id, status"
+        ).to_pylist()
+    ]
+
+
+def _payments(rt: Runtime) -> list[tuple]:
+    raw = rt.warehouse.schema
+    return [
+        (r["account"], r["amount"], r["run_id"])
+        for r in rt.warehouse.query(
+            f"SELECT account, amount, run_id FROM {raw}.journal_lines "
+            f"WHERE source_type = 'payment' ORDER BY run_id, entry_id, line_no"
+        ).to_pylist()
+    ]
+
+
+def _review(rt: Runtime) -> dict[str, str]:
+    raw = rt.warehouse.schema
+    return {
+        r["item_id"]: r["reason"]
+        for r in rt.warehouse.query(
+            f"SELECT item_id, reason FROM {raw}.review_queue WHERE item_type = 'bank_line'"
+        ).to_pylist()
+    }
+
+
+TYPO = ("-59.50", "PaperLine Office Supplies", "Rechnung PL-2026-01001")  # 0 and 1 swapped
+BY_NAME = ("-119.00", "KONTOR BÜROMARKT", "Zahlung Januar")  # no reference, no IBAN
+
+
+def test_a_suggestion_books_nothing_until_a_person_confirms_it(rt) -> None:
+    _statement(rt, PAID, [TYPO, BY_NAME])
+    night = Window.day(PAID, rt.tz)
+    summary = reconcile_window(rt, night)
+    assert summary.counts["lines matched"] == 0 and summary.counts["matches suggested"] == 2
+    assert _matches(rt) == [
+        ("S0112:1", "b", RULE_REFERENCE_TYPO, 0.85, "suggested", "reconcile:2026-01-12"),
+        ("S0112:2", "a", RULE_COUNTERPARTY_NAME, 0.8, "suggested", "reconcile:2026-01-12"),
+    ]
+    assert _payments(rt) == []
+    review = _review(rt)
+    assert review["S0112:1"] == (
+        "suggested match, score 0.85 (reference~typo+amount): invoice PL-2026-00101 of "
+        "PaperLine Office Supplies GmbH; the text's PL202601001 is one character off "
+        "PL202600101; it pays exactly what is open. Confirm or reject it "
+        "(closeflow match confirm|reject S0112:1)"
+    )
+    assert review["S0112:2"].startswith(
+        "suggested match, score 0.80 (counterparty~name+amount): invoice KB-2026-004711 of "
+        "Kontor Büromarkt GmbH; no reference; KONTOR BÜROMARKT is 100 % like supplier"
+    )
+    # both invoices stay open: a suggestion pays nothing
+    assert {r["item_id"][:1] for r in open_items_as_of(rt, None).to_pylist()} == {"a", "b"}
+
+    # the next night retries both lines but writes no second suggestion
+    reconcile_window(rt, Window.day(NEXT, rt.tz))
+    assert len(_matches(rt)) == 2
+
+    # a person confirms the typo'd one the morning after, and rejects the other
+    got = confirm_match(rt, "S0112:1", None, "anna", at=MORNING_AFTER)
+    assert [(r["item_id"][:1], r["rule"], r["score"]) for r in got["rows"]] == [
+        ("b", RULE_REFERENCE_TYPO, 0.85)
+    ]
+    reject_match(rt, "S0112:2", None, "anna", "not Kontor: a refund", at=MORNING_AFTER)
+    decided = decisions_as_of(rt, Window.day(NEXT, rt.tz))
+    assert decided.rejected == {("S0112:2", KONTOR)}
+    assert decisions_as_of(rt, night).confirmed == {}  # made after the night of the 12th
+
+    # the night of the 13th books the confirmed payment; the rejected pair stays out
+    reconcile_window(rt, Window.day(NEXT, rt.tz))
+    assert _matches(rt) == [
+        ("S0112:1", "b", RULE_REFERENCE_TYPO, 0.85, "suggested", "reconcile:2026-01-12"),
+        ("S0112:2", "a", RULE_COUNTERPARTY_NAME, 0.8, "suggested", "reconcile:2026-01-12"),
+        ("S0112:1", "b", RULE_REFERENCE_TYPO, 0.85, "confirmed", "reconcile:2026-01-13"),
+    ]
+    booked = [
+        ("2000", D("59.50"), "reconcile:2026-01-13"),
+        ("1200", D("-59.50"), "reconcile:2026-01-13"),
+    ]
+    assert _payments(rt) == booked
+    assert {r["item_id"][:1] for r in open_items_as_of(rt, None).to_pylist()} == {"a"}
+
+    # re-runs keep the confirmation: the 12th (before it) as it was, the 13th as now
+    reconcile_window(rt, night)
+    reconcile_window(rt, Window.day(NEXT, rt.tz))
+    assert _payments(rt) == booked and len(_matches(rt)) == 3
+    # a later night: the confirmed line is explained, the rejected pair not suggested
+    later = Window.day(NEXT + dt.timedelta(days=1), rt.tz)
+    summary = reconcile_window(rt, later)
+    assert summary.counts["bank lines tried"] == 1 and summary.counts["matches suggested"] == 0
+    assert len(_matches(rt)) == 3
+
+
+def test_a_person_names_the_invoice_when_nothing_was_suggested(rt) -> None:
+    _statement(rt, PAID, [("-50.00", "Someone", "Sammelzahlung")])
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    assert _matches(rt) == []
+    with pytest.raises(MatchDecisionError, match="no suggestion waits .*--item"):
+        confirm_match(rt, "S0112:1", None, "anna", at=MORNING_AFTER)
+    with pytest.raises(MatchDecisionError, match="it pays 50.00, not the 178.50"):
+        confirm_match(rt, "S0112:1", ["KB-2026-004711", "PL-2026-00101"], "anna")
+    # 50.00 of PaperLine's 59.50: a part payment, booked by the night of the decision
+    confirm_match(rt, "S0112:1", ["PL-2026-00101"], "anna", at=MORNING_AFTER)
+    reconcile_window(rt, Window.day(NEXT, rt.tz))
+    assert _matches(rt) == [
+        ("S0112:1", "b", RULE_PERSON, 1.0, "confirmed", "reconcile:2026-01-13"),
+    ]
+    items = {r["item_id"][:1]: r["amount_open"] for r in open_items_as_of(rt, None).to_pylist()}
+    assert items == {"a": D("119.00"), "b": D("9.50")}
+    with pytest.raises(MatchDecisionError, match="needs no decision: it is matched already"):
+        confirm_match(rt, "S0112:1", ["PL-2026-00101"], "anna")
+
+
+def test_match_confirm_and_reject_at_the_command_line(embedded, monkeypatch, capsys) -> None:
+    rt = embedded
+    monkeypatch.setenv("CLOSEFLOW_HOME", str(rt.home))
+    monkeypatch.setenv("CLOSEFLOW_WAREHOUSE_URL", rt.warehouse_url)
+    _statement(rt, PAID, [TYPO, BY_NAME])
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    assert main(["match", "reject", "S0112:2", "--by", "anna"]) == 0
+    assert "rejected" in capsys.readouterr().out
+    assert main(["match", "confirm", "S0112:2", "--by", "anna"]) == 2
+    assert "no suggestion waits for bank line S0112:2" in capsys.readouterr().err
+    assert main(["match", "confirm", "S0112:1", "--by", "anna"]) == 0
+    out = capsys.readouterr().out
+    assert "bank line S0112:1 confirmed" in out and "reference~typo+amount, 0.85" in out
