@@ -68,6 +68,8 @@ currency), with `difference_account`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import hashlib
 import json
 import re
@@ -75,7 +77,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 from rapidfuzz import fuzz
@@ -220,10 +222,9 @@ class PersonDecisions:
     rejected: frozenset[tuple[str, str]] = frozenset()
 
 
-@dataclass(frozen=True)
-class _Proposal:
+class _Proposal(NamedTuple):
     """What the passes propose for a line: the items it settles (row, matched amount,
-    difference), the rule, the score and why."""
+    difference), the rule, the score and why. (A named tuple: one is made per line.)"""
 
     rule: str
     score: float
@@ -289,25 +290,35 @@ _LINE_COLUMNS = (  # what the passes and the review read of a bank line
     "end_to_end_id",
 )
 _ITEM_COLUMNS = tuple(name for name in OPEN_ITEMS.names if name != "ap_account")
+_REPEATED = {  # columns whose values many rows share
+    "booking_date",
+    "currency",
+    "counterparty_name",
+    "counterparty_account",
+    "supplier_id",
+    "supplier_name",
+    "supplier_account",
+    "due_date",
+}
 _REFERENCE_COLUMNS = ("payment_reference", "invoice_number")  # named in this order
 _NONE: frozenset[str] = frozenset()
 
 
 def _column_lists(table: pa.Table, names: Sequence[str]) -> dict[str, list]:
     """The columns `names` of `table` as Python lists."""
-    return {name: _as_list(table.column(name)) for name in names}
+    return {name: _as_list(table.column(name), name in _REPEATED) for name in names}
 
 
-def _as_list(column: pa.ChunkedArray) -> list:
-    """`column` as a Python list. Strings and dates that many rows repeat (a currency, a
-    supplier, a day) are one shared object instead of one per row, which keeps a million
-    rows in memory a few hundred MB smaller."""
-    kind = column.type
-    if not (pa.types.is_string(kind) or pa.types.is_date(kind)) or len(column) == 0:
+def _as_list(column: pa.ChunkedArray, repeated: bool) -> list:
+    """`column` as a Python list. The values of a `repeated` column (a currency, a
+    supplier, a day) are one shared object per distinct value instead of one per row,
+    which keeps a million rows a few hundred MB smaller (and dates are made 20x faster);
+    amounts are made from their text, twice as fast as pyarrow makes Decimals."""
+    if pa.types.is_decimal(column.type):
+        return [None if v is None else Decimal(v) for v in column.cast(pa.string()).to_pylist()]
+    if not repeated or len(column) == 0:
         return column.to_pylist()
     encoded = column.combine_chunks().dictionary_encode()
-    if 2 * len(encoded.dictionary) > len(column):  # mostly distinct: nothing to share
-        return column.to_pylist()
     values = [*encoded.dictionary.to_pylist(), None]
     codes = encoded.indices.fill_null(len(values) - 1).to_pylist()
     return list(map(values.__getitem__, codes))
@@ -337,11 +348,11 @@ def _reference_index(
     )
     refs: list[tuple[str, ...]] = []
     for i, (reference, number) in enumerate(normalised):
-        keys = (reference,) if reference == number else tuple(sorted((reference, number)))
+        keys = (reference,) if reference == number else sorted((reference, number))
         for key in keys:
             if len(key) >= MIN_REFERENCE_LENGTH:
                 index[key].append(i)
-        refs.append(tuple(k for k in keys if len(k) >= TYPO_MIN_LENGTH))
+        refs.append(tuple([key for key in keys if len(key) >= TYPO_MIN_LENGTH]))
     return index, normalised, refs
 
 
@@ -378,6 +389,25 @@ def _fitting_subsets(amounts: list[Decimal], target: Decimal) -> list[tuple[int,
     return found
 
 
+def _cycle_collector_paused(fn: Any) -> Any:
+    """`fn` run with Python's cycle collector paused (and restored after): reconciling a
+    million lines makes millions of small objects and no cycles, which the collector
+    would otherwise scan again and again, more often the more lines there are."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
+
+
+@_cycle_collector_paused
 def reconcile(
     bank_lines: pa.Table,
     open_items: pa.Table,
@@ -400,7 +430,8 @@ def reconcile(
     open_items = conform(open_items, OPEN_ITEMS)
     lines = _column_lists(bank_lines, _LINE_COLUMNS)
     items = _column_lists(open_items, _ITEM_COLUMNS)
-    row_of = {item_id: i for i, item_id in enumerate(items["item_id"])}
+    item_ids = items["item_id"]
+    row_of = {item_id: i for i, item_id in enumerate(item_ids)}
     rejected: dict[str, set[str]] = defaultdict(set)
     for line_id, item_id in decisions.rejected:
         rejected[line_id].add(item_id)
@@ -468,9 +499,10 @@ def reconcile(
         words = reference_candidates(lines["remittance_info"][n], longest) | reference_candidates(
             lines["end_to_end_id"][n], longest
         )
+        found = {i for w in words for i in index.get(w, ())}
         hits = sorted(
-            {i for w in words for i in index.get(w, ()) if items["item_id"][i] not in no},
-            key=lambda i: items["item_id"][i],
+            {i for i in found if item_ids[i] not in no} if no else found,
+            key=item_ids.__getitem__,
         )
         exact = [
             i
