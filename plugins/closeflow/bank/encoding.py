@@ -213,7 +213,7 @@ def _clean(text: str) -> bool:
         return False
     return not any(
         ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES
-        for ch in set(_NON_ASCII.findall(text))
+        for ch in _non_ascii_counts(text)
     )
 
 
@@ -234,9 +234,19 @@ def _is_ideograph(ch: str) -> bool:
     return unicodedata.category(ch) == "Lo" and unicodedata.name(ch, "").startswith("CJK ")
 
 
+def _non_ascii_counts(text: str) -> Counter[str]:
+    """How often each non-ASCII character occurs in `text`: counted in C over the text, so
+    memory grows with the distinct characters, not the file (a list of every character of a
+    large Chinese statement would take many times the file's size)."""
+    counts = Counter(text)
+    for ch in [ch for ch in counts if ch.isascii()]:
+        del counts[ch]
+    return counts
+
+
 def _reads_as_chinese(text: str) -> bool:
     ideographs = common = 0
-    for ch, n in Counter(_NON_ASCII.findall(text)).items():
+    for ch, n in _non_ascii_counts(text).items():
         if _is_ideograph(ch):
             ideographs += n
             common += n if ch in _gb2312_common() else 0
@@ -246,7 +256,7 @@ def _reads_as_chinese(text: str) -> bool:
 
 
 def _reads_as_latin(text: str) -> bool:
-    for ch in set(_NON_ASCII.findall(text)) - _LATIN_SYMBOLS:
+    for ch in set(_non_ascii_counts(text)) - _LATIN_SYMBOLS:
         if not (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN ")):
             return False
     for match in _WORD.finditer(text):
