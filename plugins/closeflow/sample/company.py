@@ -25,6 +25,7 @@ from closeflow.sample.suppliers import SupplierProfile
 COMPANY_NAME = "Closeflow Demo GmbH"
 CN_BRANCH_NAME = "克洛斯弗洛（上海）贸易有限公司"
 AP_ACCOUNT, INPUT_VAT_ACCOUNT, ROUNDING_ACCOUNT = "2000", "1400", "8999"
+DISCOUNT_ACCOUNT = "4950"  # cash discounts taken when paying: written off here
 EUR_LEDGER_ACCOUNT, CNY_LEDGER_ACCOUNT = "1200", "1210"
 # the professional-fees rule covers invoices from this total (document currency) up
 FEES_RULE_MIN_TOTAL = Decimal("1000.00")
@@ -62,6 +63,7 @@ CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("3000", "Share capital", "equity"),
     ("3100", "Capital reserve", "equity"),
     ("4000", "Revenue", "income"),
+    ("4950", "Discounts received", "income"),
     ("6000", "Salaries", "expense"),
     ("6100", "Rent", "expense"),
     ("6110", "Cleaning and maintenance", "expense"),
@@ -155,11 +157,13 @@ def company_yml(company: CompanyIdentity, first_period: str) -> str:
             "# an OCR'd field read with less confidence than this sends the invoice to review",
             "ocr_min_confidence: 0.6",
             "# a payment within 2.5 % (at most 250.00) of what is open settles the invoice, the",
-            "# difference written off (paid less: the rounding account; a charge: bank fees);",
-            "# a match scoring below auto_confirm_score waits for a person's confirmation",
+            "# difference written off (paid less: a cash discount taken, to discounts received;",
+            "# a charge: bank fees); a match scoring below auto_confirm_score waits for a",
+            "# person's confirmation",
             "reconciliation:",
             f"  tolerance: {_q(str(TOLERANCE))}",
             f"  tolerance_percent: {_q(str(TOLERANCE_PERCENT))}",
+            f"  underpaid_account: {_q(DISCOUNT_ACCOUNT)}",
             "  auto_confirm_score: 0.9",
             "",
         ]

@@ -24,7 +24,7 @@ def test_company_config_loads(sample) -> None:
     assert checksums.is_valid_iban(accounts["EUR"].account_id)
     assert checksums.is_valid_de_vat_id(config.company.tax_id)
     codes = config.chart.codes()
-    assert {"1200", "1210", "1400", "2000", "3000", "6900", "7900", "8999"} <= codes
+    assert {"1200", "1210", "1400", "2000", "3000", "4950", "6900", "7900", "8999"} <= codes
     assert {f"6{n}00" for n in range(1, 10)} <= codes
 
 
