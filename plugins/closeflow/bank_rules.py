@@ -49,7 +49,7 @@ from pydantic import Field, field_validator, model_validator
 
 from closeflow.config import Company, ConfigError, Strict, load_model, read_yaml
 from closeflow.money import round_money
-from closeflow.posting.rules import Range, description_template
+from closeflow.posting.rules import Range, description_template, walk_conditions
 from closeflow.reconcile import text_words
 
 SOURCE_TYPES = ("bank_rule", "bank_fee")
@@ -294,15 +294,6 @@ def book(rules: BankRuleSet, lines: list[BankLineFacts]) -> list[RuleBooking]:
     return out
 
 
-def _walk(cond: BankCondition, loc: tuple):
-    yield cond, loc
-    for key in ("all", "any"):
-        for n, sub in enumerate(getattr(cond, key) or []):
-            yield from _walk(sub, loc + (key, n))
-    if cond.not_ is not None:
-        yield from _walk(cond.not_, loc + ("not",))
-
-
 def load_bank_rules(path: Path | str, accounts: set[str] | None = None) -> BankRuleSet:
     """Load and validate a bank rules file; `accounts` (chart codes) checks every account
     named. A bad file raises ConfigError with the file, the line and the fix."""
@@ -323,7 +314,7 @@ def load_bank_rules(path: Path | str, accounts: set[str] | None = None) -> BankR
                 path, line_of(("rules", i)), f"rule id {rule.id!r} is used twice", "make ids unique"
             )
         seen.add(rule.id)
-        for cond, loc in _walk(rule.when, ("rules", i, "when")):
+        for cond, loc in walk_conditions(rule.when, ("rules", i, "when")):
             if cond.is_empty():
                 raise ConfigError(
                     path,

@@ -122,18 +122,22 @@ def pending_suggestions(rt: Runtime, line_id: str) -> list[dict]:
     return [r for r in rows if r["item_id"] not in decided]
 
 
+def _named(row: dict, name: str) -> bool:
+    """Whether a person's `name` names the open item `row`: its id, a unique prefix of it
+    (8+ characters), or its invoice number."""
+    return (
+        row["item_id"] == name
+        or row["invoice_number"] == name
+        or (len(name) >= 8 and row["item_id"].startswith(name))
+    )
+
+
 def _resolve_items(rt: Runtime, names: list[str], open_rows: list[dict]) -> list[dict]:
     """The open items a person named: item (invoice) id, a unique prefix of it (8+
     characters), or the invoice number."""
     out = []
     for name in names:
-        got = [
-            r
-            for r in open_rows
-            if r["item_id"] == name
-            or r["invoice_number"] == name
-            or (len(name) >= 8 and r["item_id"].startswith(name))
-        ]
+        got = [r for r in open_rows if _named(r, name)]
         if not got:
             raise MatchDecisionError(
                 f"no open invoice {name!r} (give its id, id prefix or number; a paid one "
@@ -274,23 +278,16 @@ def reject_match(
         line_id = _line(rt, line)["line_id"]
         pending = pending_suggestions(rt, line_id)
         if items:
-            named = {p["item_id"]: p for p in pending}
             chosen = []
             for name in items:
-                got = [
-                    p
-                    for p in pending
-                    if p["item_id"] == name
-                    or p["invoice_number"] == name
-                    or (len(name) >= 8 and p["item_id"].startswith(name))
-                ]
+                got = [p for p in pending if _named(p, name)]
                 if len(got) != 1:
                     raise MatchDecisionError(
                         f"{name!r} is not one of bank line {line_id}'s suggestions ("
                         + (", ".join(str(p["invoice_number"]) for p in pending) or "none")
                         + ")"
                     )
-                chosen.append(named[got[0]["item_id"]])
+                chosen.append(got[0])
         else:
             chosen = pending
         if not chosen:

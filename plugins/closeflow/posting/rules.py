@@ -295,13 +295,15 @@ class RuleSet(Strict):
         return None
 
 
-def _walk(cond: Condition, loc: tuple):
+def walk_conditions(cond, loc: tuple):  # noqa: ANN001, ANN201
+    """Each condition of a tree of all/any/not conditions (a posting rule's or a bank
+    rule's), with where it sits in the file (for an error's line)."""
     yield cond, loc
     for key in ("all", "any"):
         for n, sub in enumerate(getattr(cond, key) or []):
-            yield from _walk(sub, loc + (key, n))
+            yield from walk_conditions(sub, loc + (key, n))
     if cond.not_ is not None:
-        yield from _walk(cond.not_, loc + ("not",))
+        yield from walk_conditions(cond.not_, loc + ("not",))
 
 
 def load_rules(
@@ -343,7 +345,7 @@ def load_rules(
         if rule.id in seen:
             raise ConfigError(path, line, f"rule id {rule.id!r} is used twice", "make ids unique")
         seen.add(rule.id)
-        for cond, loc in _walk(rule.when, ("rules", i, "when")):
+        for cond, loc in walk_conditions(rule.when, ("rules", i, "when")):
             if cond.is_empty():
                 raise ConfigError(
                     path,
