@@ -242,23 +242,37 @@ def cmd_post_correct(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    """Confirm or reject a bank line's suggested match; the night books a confirmation."""
-    from closeflow.match_decisions import MatchDecisionError, confirm_match, reject_match
+    """Confirm or reject a bank line's suggested match, or undo a match; the night books
+    a confirmation and reverses an undone match."""
+    from closeflow.match_decisions import (
+        MatchDecisionError,
+        confirm_match,
+        reject_match,
+        undo_match,
+    )
     from closeflow.runtime import Runtime
 
     rt = Runtime.from_env()
-    decide = confirm_match if args.what == "confirm" else reject_match
     try:
-        got = decide(rt, args.line, args.item, args.by, args.reason)
+        if args.what == "undo":
+            got = undo_match(rt, args.line, args.by, args.reason)
+        else:
+            decide = confirm_match if args.what == "confirm" else reject_match
+            got = decide(rt, args.line, args.item, args.by, args.reason)
     except MatchDecisionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     items = ", ".join(f"{r['item_id'][:12]} ({r['rule']}, {r['score']:.2f})" for r in got["rows"])
-    verb = "confirmed" if args.what == "confirm" else "rejected"
+    verb = {"confirm": "confirmed", "reject": "rejected", "undo": "undone"}[args.what]
     print(f"decision {got['decision_id']} by {args.by}: bank line {got['bank_line_id']} {verb}")
     print(f"  invoices: {items}")
     if args.what == "confirm":
         print("the night of today books the payment (closeflow run --date, or the night)")
+    elif args.what == "undo":
+        print(
+            "the night of today reverses the payment entry, opens the invoices again and "
+            "tries the line again without them"
+        )
     else:
         print("no night suggests these pairs again; the line stays in review")
     return 0
@@ -484,9 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--by", required=True, help="who corrects: kept in the audit trail")
     pc.set_defaults(func=cmd_post_correct)
 
-    ma = sub.add_parser("match", help="a person's decision on a suggested match").add_subparsers(
-        dest="what", required=True
-    )
+    ma = sub.add_parser(
+        "match", help="a person's decision on a match or a suggestion"
+    ).add_subparsers(dest="what", required=True)
     for what, helps in (
         ("confirm", "confirm a bank line's suggestion (or name the invoices it pays)"),
         ("reject", "reject a bank line's suggestions: never suggested again"),
@@ -501,6 +515,11 @@ def build_parser() -> argparse.ArgumentParser:
         mc.add_argument("--by", required=True, help="who decides: kept in the audit trail")
         mc.add_argument("--reason", help="why: kept in the audit trail")
         mc.set_defaults(func=cmd_match)
+    mu = ma.add_parser("undo", help="undo a bank line's match (auto or confirmed): reversed")
+    mu.add_argument("line", help="the bank line id (or the bank's reference)")
+    mu.add_argument("--by", required=True, help="who decides: kept in the audit trail")
+    mu.add_argument("--reason", required=True, help="why the match is wrong: kept")
+    mu.set_defaults(func=cmd_match)
 
     ru = sub.add_parser("rules", help="posting rules").add_subparsers(dest="what", required=True)
     rt = ru.add_parser("test", help="dry run: which rule fires, the entry, the changes")

@@ -1,4 +1,4 @@
-"""A person's decision about a bank line's match (`closeflow match confirm|reject`).
+"""A person's decision about a bank line's match (`closeflow match confirm|reject|undo`).
 
 A match scoring below company.yml's `reconciliation.auto_confirm_score` is only
 suggested: its line stays unexplained and waits in review, naming the suggested invoices.
@@ -13,6 +13,13 @@ night (the night of the day it was made, or the first night after that runs), wi
 status `confirmed`; a rejected pair is never proposed again. So a re-run of a night
 gives the same rows whatever was decided after it, and a later night never undoes a
 decision: the confirmed line is explained from then on, and the rejection stands.
+
+A match that stands, made by the night or confirmed by a person, can be undone
+(`closeflow match undo`) when it was a mistake. The night of the undo (or the first
+night after it that runs) writes an `undone` row for the match and reverses its payment
+entry on the undo's day (closeflow.match_state); the invoice is open again, and the
+line is tried again that night as if the pair had been rejected: it may match another
+invoice, or it waits in review saying whose undo sent it there.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import logging
 from collections import defaultdict
 
 from closeflow import run_lock
+from closeflow.match_state import standing
 from closeflow.open_items import open_items_as_of
 from closeflow.reconcile import (
     RULE_PERSON,
@@ -43,7 +51,7 @@ class MatchDecisionError(ValueError):
 def decisions_as_of(rt: Runtime, window: Window | None) -> PersonDecisions:
     """The decisions made before the window's end (all of them for `window=None`): per
     bank line the items of its latest confirmation, and the pairs whose latest decision
-    is a rejection."""
+    is a rejection or an undo (an undone pair is never proposed again)."""
     where = "decided_at < :end" if window is not None else "TRUE"
     rows = rt.warehouse.read_table(
         "match_decisions",
@@ -64,7 +72,7 @@ def decisions_as_of(rt: Runtime, window: Window | None) -> PersonDecisions:
             Confirmation(r["item_id"], r["rule"], r["score"], r["decided_by"], r["decided_at"])
             for r in sorted(last, key=lambda r: r["item_id"])
         )
-    rejected = frozenset(pair for pair, r in latest.items() if r["decision"] == "reject")
+    rejected = frozenset(pair for pair, r in latest.items() if r["decision"] in ("reject", "undo"))
     return PersonDecisions(confirmed=confirmed, rejected=rejected)
 
 
@@ -86,11 +94,7 @@ def _line(rt: Runtime, line: str) -> dict:
 def _explained_by(rt: Runtime, line_id: str) -> str | None:
     """How the line is explained already (matched, booked by a bank rule), else None."""
     raw = rt.warehouse.schema
-    match = rt.warehouse.query(
-        f"SELECT status, rule, item_id FROM {raw}.matches WHERE bank_line_id = :l "
-        f"AND COALESCE(status, '') <> 'suggested' ORDER BY item_id",
-        {"l": line_id},
-    ).to_pylist()
+    match = standing_matches(rt, line_id)
     if match:
         m = match[0]
         return f"it is matched already ({m['status']}, {m['rule']}) to invoice {m['item_id'][:12]}"
@@ -100,6 +104,18 @@ def _explained_by(rt: Runtime, line_id: str) -> str | None:
         {"l": line_id},
     )
     return f"bank rule {rule} booked it already" if rule else None
+
+
+def standing_matches(rt: Runtime, line_id: str) -> list[dict]:
+    """The line's matches that stand (closeflow.match_state), with their invoices."""
+    raw = rt.warehouse.schema
+    return rt.warehouse.query(
+        f"SELECT m.match_id, m.status, m.rule, m.item_id, m.matched_amount, m.run_id, "
+        f"i.invoice_number FROM {raw}.matches m "
+        f"LEFT JOIN {raw}.invoices i ON i.invoice_id = m.item_id "
+        f"WHERE m.bank_line_id = :l AND {standing('m', raw)} ORDER BY m.item_id",
+        {"l": line_id},
+    ).to_pylist()
 
 
 def pending_suggestions(rt: Runtime, line_id: str) -> list[dict]:
@@ -294,3 +310,72 @@ def reject_match(
             raise MatchDecisionError(f"no suggestion waits for bank line {line_id}")
         picked = [(p["item_id"], p["rule"], p["score"]) for p in chosen]
         return _record(rt, line_id, "reject", picked, by, reason, at)
+
+
+def undo_match(
+    rt: Runtime,
+    line: str,
+    by: str,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> dict:
+    """Undo the match of bank line `line` (auto or confirmed; every invoice it pays): the
+    night of `at` (now) reverses its payment entry, opens its invoices again and tries
+    the line again without them."""
+    by = _check_person(by)
+    if not (reason or "").strip():
+        raise MatchDecisionError("say why the match is wrong: the audit trail records it")
+    with (
+        run_lock.hold(rt.warehouse, f"match undo {line}", wait=rt.lock_wait),
+        rt.warehouse.connected(),
+    ):
+        line_id = _line(rt, line)["line_id"]
+        matches = standing_matches(rt, line_id)
+        if not matches:
+            if pending_suggestions(rt, line_id):
+                raise MatchDecisionError(
+                    f"bank line {line_id} is only suggested, not matched: reject the "
+                    "suggestion instead (closeflow match reject)"
+                )
+            booked = _explained_by(rt, line_id)
+            raise MatchDecisionError(
+                f"bank line {line_id} has no match to undo"
+                + (f": {booked}; change the bank rule and re-run the night" if booked else "")
+            )
+        undone = rt.warehouse.query(
+            f"SELECT DISTINCT bank_line_id, item_id FROM {rt.warehouse.schema}.match_decisions "
+            f"WHERE bank_line_id = :l AND decision = 'undo'",
+            {"l": line_id},
+        ).to_pylist()
+        waiting = {r["item_id"] for r in undone} & {m["item_id"] for m in matches}
+        if waiting:
+            raise MatchDecisionError(
+                f"bank line {line_id}'s match is undone already: the next night applies it"
+            )
+        picked = [(m["item_id"], m["rule"], 1.0) for m in matches]
+        return _record(rt, line_id, "undo", picked, by, reason, at)
+
+
+def undos_to_apply(rt: Runtime, window: Window, run_key: str) -> list[dict]:
+    """The matches a person undid before the window's end that no earlier night has
+    undone yet: their match rows (from nights before `run_key`), each with `undo_by`,
+    `undo_at` and `undo_reason` from the undo decision."""
+    raw = rt.warehouse.schema
+    return rt.warehouse.query(
+        f"""
+        WITH latest AS (
+            SELECT bank_line_id, item_id, decision, decided_by, decided_at, reason,
+                   ROW_NUMBER() OVER (PARTITION BY bank_line_id, item_id
+                                      ORDER BY decided_at DESC, decision_id DESC) AS n
+            FROM {raw}.match_decisions WHERE decided_at < :end
+        )
+        SELECT m.*, d.decided_by AS undo_by, d.decided_at AS undo_at, d.reason AS undo_reason
+        FROM {raw}.matches m
+        JOIN latest d ON d.bank_line_id = m.bank_line_id AND d.item_id = m.item_id
+                     AND d.n = 1 AND d.decision = 'undo'
+        WHERE m.run_id LIKE 'reconcile:%' AND m.run_id < :rec
+          AND {standing("m", raw, "u.run_id < :rec")}
+        ORDER BY m.bank_line_id, m.item_id
+        """,
+        {"end": window.end_utc, "rec": run_key},
+    ).to_pylist()

@@ -5,6 +5,7 @@ whatever ran after it), and raw.open_items as of everything the warehouse holds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 import pyarrow as pa
 
@@ -20,9 +21,10 @@ def payables_accounts(rt: Runtime) -> set[str]:
     return rt.company.posting_rules().payables_accounts()
 
 
-def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
+def open_items_as_of(rt: Runtime, window: Window | None, undone: Collection[str] = ()) -> pa.Table:
     """What we owe per invoice before the window's payments: the payable its entry
-    credited (to whichever payables account) less earlier matches.
+    credited (to whichever payables account) less earlier matches, but for the matches
+    `undone` (ids of matches this night undoes: they pay nothing from tonight).
 
     With `window=None`, what is open after everything the warehouse holds.
     """
@@ -30,6 +32,10 @@ def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
     payables = {f"ap{n}": a for n, a in enumerate(sorted(payables_accounts(rt)))}
     post_key = window.run_key("post") if window else "post:~"  # "~" sorts after any date
     rec_key = window.run_key("reconcile") if window else "reconcile:~"
+    undone_keys = {f"undone{n}": m for n, m in enumerate(sorted(undone))}
+    not_undone = (
+        f"AND match_id NOT IN ({', '.join(':' + k for k in undone_keys)})" if undone_keys else ""
+    )
     got = rt.warehouse.query(
         f"""
         WITH ap AS (
@@ -43,6 +49,7 @@ def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
             SELECT item_id, SUM(matched_amount) AS paid FROM {raw}.matches
             WHERE run_id LIKE 'reconcile:%' AND run_id < :rec_key
               AND COALESCE(status, '') <> 'suggested'  -- a suggestion pays nothing yet
+              {not_undone}
             GROUP BY item_id
         )
         SELECT ap.item_id, i.supplier_id, i.supplier_name, i.supplier_iban AS supplier_account,
@@ -53,7 +60,7 @@ def open_items_as_of(rt: Runtime, window: Window | None) -> pa.Table:
         WHERE ap.posted - COALESCE(paid.paid, 0) <> 0
         ORDER BY ap.item_id
         """,
-        {"post_key": post_key, "rec_key": rec_key, **payables},
+        {"post_key": post_key, "rec_key": rec_key, **payables, **undone_keys},
     )
     if got.num_rows == 0:
         return OPEN_ITEMS.empty_table()

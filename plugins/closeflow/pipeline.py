@@ -91,7 +91,7 @@ def night_line(rt: Runtime, day: dt.date) -> str:
     )
     matched = wh.scalar(
         f"SELECT count(*) FROM {raw}.matches WHERE run_id = :reconcile "
-        f"AND COALESCE(status, '') <> 'suggested'",
+        f"AND status IN ('auto', 'confirmed')",
         keys,
     )
     review = wh.scalar(

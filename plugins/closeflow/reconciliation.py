@@ -10,13 +10,15 @@ period."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from decimal import Decimal
 
 from closeflow.bank_rules import SOURCE_TYPES as RULE_SOURCE_TYPES
 from closeflow.bank_rules import BankLineFacts, book
 from closeflow.failpoints import failpoint
-from closeflow.match_decisions import decisions_as_of
+from closeflow.match_decisions import decisions_as_of, undos_to_apply
+from closeflow.match_state import MatchStatus, standing
 from closeflow.money import round_money, round_rate
 from closeflow.open_items import open_items_as_of, payables_accounts, refresh_open_items
 from closeflow.periods import period_locks
@@ -51,6 +53,25 @@ def supplier_names(rt: Runtime) -> dict[str, tuple[str, ...]]:
     return {s.supplier_id: (s.name, *s.aliases) for s in rt.company.suppliers}
 
 
+def undone_row(match: dict, run_key: str) -> dict:
+    """The `undone` row that cancels `match` (closeflow.match_state): its amounts
+    negated, saying who undid it, when and why."""
+    return {
+        "match_id": match["match_id"],
+        "bank_line_id": match["bank_line_id"],
+        "item_id": match["item_id"],
+        "matched_amount": -match["matched_amount"],
+        "rule": match["rule"],
+        "score": match["score"],
+        "difference": -match["difference"],
+        "difference_account": match["difference_account"],
+        "status": MatchStatus.UNDONE.value,
+        "why": f"undone by {match['undo_by']} on {match['undo_at']:%Y-%m-%d}: "
+        f"{match['undo_reason']}",
+        "run_id": run_key,
+    }
+
+
 def _bank_ledger_accounts(rt: Runtime) -> dict[str, str]:
     raw = rt.warehouse.schema
     stmts = rt.warehouse.query(f"SELECT statement_id, account_id FROM {raw}.bank_statements")
@@ -77,7 +98,9 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     A match below the auto-confirm score is a suggestion: written the first night it is
     made, it books nothing and leaves its line to be retried. The decisions people made
     up to the night's end apply: a confirmed suggestion is booked, a rejected one is not
-    made again (closeflow.match_decisions).
+    made again (closeflow.match_decisions). A match a person undid is undone the first
+    night after the undo: an `undone` row, its payment entry reversed, its invoices open
+    again and its line tried again without them (closeflow.match_state).
     """
     from closeflow.reconcile import reconcile
 
@@ -86,17 +109,25 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
     run_key = window.run_key("reconcile")
     raw = rt.warehouse.schema
     keys = {"rec": run_key, "bank": window.run_key("bank"), "e": window.end}
+    undos = undos_to_apply(rt, window, run_key)
+    undo_lines = {
+        f"undo{n}": line for n, line in enumerate(sorted({u["bank_line_id"] for u in undos}))
+    }
+    retried = f"line_id IN ({', '.join(':' + k for k in undo_lines)})" if undo_lines else "FALSE"
     bank_lines = rt.warehouse.read_table(
         "bank_lines",
         f"""COALESCE(run_id, '') <= :bank AND booking_date < :e
-        AND NOT EXISTS (SELECT 1 FROM {raw}.matches m
-                        WHERE m.bank_line_id = {raw}.bank_lines.line_id AND m.run_id < :rec
-                        AND COALESCE(m.status, '') <> 'suggested')
+        AND (NOT EXISTS (SELECT 1 FROM {raw}.matches m
+                         WHERE m.bank_line_id = {raw}.bank_lines.line_id AND m.run_id < :rec
+                         AND {standing("m", raw, "u.run_id < :rec")})
+             OR {retried})
         AND NOT EXISTS (SELECT 1 FROM {raw}.journal_lines j
                         WHERE j.source_type IN (:rule_booked, :fee_booked)
                         AND j.source_id = {raw}.bank_lines.line_id AND j.run_id < :rec)
         ORDER BY line_id""",
-        keys | dict(zip(("rule_booked", "fee_booked"), RULE_SOURCE_TYPES, strict=True)),
+        keys
+        | undo_lines
+        | dict(zip(("rule_booked", "fee_booked"), RULE_SOURCE_TYPES, strict=True)),
     )
     reviewed = {
         r["item_id"]
@@ -106,7 +137,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
             keys,
         ).to_pylist()
     }
-    items = open_items_as_of(rt, window)
+    items = open_items_as_of(rt, window, undone=[u["match_id"] for u in undos])
     result = reconcile(
         bank_lines,
         items,
@@ -129,6 +160,18 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         for m in result.matches.to_pylist()
         if m["status"] != "suggested" or (m["bank_line_id"], m["item_id"]) not in suggested_before
     ]
+    # a pair matched again after an undo (a person confirmed it) is a new match
+    undone_pairs = {
+        (r["bank_line_id"], r["item_id"])
+        for r in rt.warehouse.query(
+            f"SELECT bank_line_id, item_id FROM {raw}.matches WHERE status = :undone "
+            f"AND run_id < :rec",
+            keys | {"undone": MatchStatus.UNDONE},
+        ).to_pylist()
+    } | {(u["bank_line_id"], u["item_id"]) for u in undos}
+    for m in matches:
+        if m["status"] != "suggested" and (m["bank_line_id"], m["item_id"]) in undone_pairs:
+            m["match_id"] = hashlib.sha256(f"{m['match_id']}|{run_key}".encode()).hexdigest()[:16]
     ledger_of = _bank_ledger_accounts(rt)
     lines_by_id = {r["line_id"]: r for r in bank_lines.to_pylist()}
     items_by_id = {r["item_id"]: r for r in items.to_pylist()}
@@ -189,8 +232,28 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         if sum(j["amount"] for j in journal if j["entry_id"] == eid) != 0:
             raise ValueError(f"entry {eid} ({desc}) does not balance")  # a bug: never booked
 
+    for u in undos:  # a person undid the match: cancel it and reverse its payment entry
+        matches.append(undone_row(u, run_key))
+        payment = rt.warehouse.read_table(
+            "journal_lines",
+            "entry_id = :e AND run_id < :rec ORDER BY line_no",
+            {"e": entry_id_for("payment", u["match_id"]), "rec": run_key},
+        ).to_pylist()
+        if payment:
+            first = payment[0]
+            entry(
+                "match_undo",
+                u["match_id"],
+                first["entry_date"],
+                [(j["account"], -j["amount"], -j["amount_txn"]) for j in payment],
+                f"Undone by {u['undo_by']}: {first['description']}",
+                first["currency"],
+                first["fx_rate"],
+                first["supplier_id"],
+            )
+
     for m in matches:
-        if m["status"] == "suggested":  # waits for a person: books nothing
+        if m["status"] in ("suggested", MatchStatus.UNDONE):  # books nothing (more)
             continue
         line, item = lines_by_id[m["bank_line_id"]], items_by_id[m["item_id"]]
         bank_acct = ledger_of.get(line["statement_id"])
@@ -258,13 +321,27 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
             cost_center=booking.rule.then.cost_center,
         )
         booked[line.line_id] = booking.source_type
+    undone_why = {
+        u["bank_line_id"]: (
+            f"{u['undo_by']} undid its match to invoice "
+            f"{items_by_id.get(u['item_id'], {}).get('invoice_number', u['item_id'][:12])}"
+            f" ({u['undo_reason']}); "
+        )
+        for u in undos
+    }
     review = [
         dict(r, reason=blocked[r["item_id"]])
         if r["item_type"] == "bank_line" and r["item_id"] in blocked
+        else dict(r, reason=undone_why[r["item_id"]] + r["reason"])
+        if r["item_type"] == "bank_line" and r["item_id"] in undone_why
         else r
         for r in review
         if r["item_id"] not in booked
-        and not (r["item_type"] == "bank_line" and r["item_id"] in reviewed)
+        and not (
+            r["item_type"] == "bank_line"
+            and r["item_id"] in reviewed
+            and r["item_id"] not in undone_why
+        )
     ]
 
     with rt.warehouse.transaction() as t:
@@ -277,7 +354,8 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         window.key,
         {
             "bank lines tried": bank_lines.num_rows,
-            "lines matched": sum(m["status"] != "suggested" for m in matches),
+            "lines matched": sum(m["status"] in ("auto", "confirmed") for m in matches),
+            "matches undone": len(undos),
             "matches suggested": sum(m["status"] == "suggested" for m in matches),
             "bank fees booked": sum(t == "bank_fee" for t in booked.values()),
             "booked by bank rules": sum(t == "bank_rule" for t in booked.values()),

@@ -31,6 +31,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader
 
 from closeflow.masking import file_name, mask_account, public_text
+from closeflow.match_state import standing
 from closeflow.money import round_money
 from closeflow.runtime import Runtime, Window
 from closeflow.steps import StepSummary, warehouse_step
@@ -122,8 +123,7 @@ def window_reconciliation(rt: Runtime, window: Window) -> list[dict]:
                  AS booked_as
         FROM {raw}.bank_lines b
         JOIN {raw}.bank_statements s ON s.statement_id = b.statement_id
-        LEFT JOIN {raw}.matches m ON m.bank_line_id = b.line_id
-             AND COALESCE(m.status, '') <> 'suggested'
+        LEFT JOIN {raw}.matches m ON m.bank_line_id = b.line_id AND {standing("m", raw)}
         LEFT JOIN {raw}.invoices i ON i.invoice_id = m.item_id
         WHERE b.booking_date >= :s AND b.booking_date < :e
         ORDER BY b.booking_date, b.line_id, i.invoice_number

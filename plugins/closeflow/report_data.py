@@ -29,6 +29,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from closeflow.match_state import standing
 from closeflow.money import round_money
 from closeflow.runtime import Runtime
 
@@ -132,12 +133,12 @@ class Buckets:
 
 
 def _line_nights_sql(raw: str) -> str:
-    """The nights each bank line was first matched (auto or confirmed, not a suggestion)
-    and first booked by a fee or bank-line rule."""
+    """The nights each bank line was first matched (auto or confirmed, not a suggestion,
+    not undone by a night up to `:asof`) and first booked by a fee or bank-line rule."""
     return f"""
         m AS (
-            SELECT bank_line_id AS line_id, MIN({_night("run_id")}) AS matched_night
-            FROM {raw}.matches WHERE COALESCE(status, '') <> 'suggested'
+            SELECT bank_line_id AS line_id, MIN({_night("mm.run_id")}) AS matched_night
+            FROM {raw}.matches mm WHERE {standing("mm", raw, _as_of("u.run_id"))}
             GROUP BY bank_line_id
         ), j AS (
             SELECT source_id AS line_id,

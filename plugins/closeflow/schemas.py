@@ -39,8 +39,9 @@ SOURCE_TYPES = (
     "fx_difference",
     "manual",
     "adjustment",
+    "match_undo",
 )
-MATCH_STATUSES = ("auto", "suggested", "confirmed")
+MATCH_STATUSES = ("auto", "suggested", "confirmed", "undone")
 
 FILE_MANIFEST = pa.schema(
     [
@@ -214,7 +215,7 @@ MATCHES = pa.schema(
         ("score", pa.float64()),  # match confidence, not money
         ("difference", MONEY),
         ("difference_account", pa.string()),
-        ("status", pa.string()),  # auto | suggested | confirmed
+        ("status", pa.string()),  # auto | suggested | confirmed | undone (match_state)
         ("why", pa.string()),  # what the match rests on, in words
         ("run_id", pa.string()),
     ]
@@ -286,7 +287,7 @@ MATCH_DECISIONS = pa.schema(
         ("decision_id", pa.string()),  # deterministic: line, items, decision, time
         ("bank_line_id", pa.string()),
         ("item_id", pa.string()),
-        ("decision", pa.string()),  # confirm | reject
+        ("decision", pa.string()),  # confirm | reject | undo
         ("rule", pa.string()),  # the suggestion's rule; person: a pair nothing suggested
         ("score", pa.float64()),  # the suggestion's score (1.0 for a person's own pair)
         ("reason", pa.string()),

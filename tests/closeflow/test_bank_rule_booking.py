@@ -244,7 +244,10 @@ def test_the_close_counts_each_line_once_and_rule_bookings_as_explained(rt) -> N
         )
         t.insert(
             "matches",
-            [{"match_id": f"M{n}", "bank_line_id": "S1:6", "item_id": f"I{n}"} for n in (7, 8)],
+            [
+                {"match_id": f"M{n}", "bank_line_id": "S1:6", "item_id": f"I{n}", "status": "auto"}
+                for n in (7, 8)
+            ],
         )
     lines = window_reconciliation(rt, Window.month("2026-01", rt.tz))
     assert [(r["line_id"], r["outcome"]) for r in lines] == [

@@ -17,6 +17,7 @@ from closeflow.match_decisions import (
     confirm_match,
     decisions_as_of,
     reject_match,
+    undo_match,
 )
 from closeflow.open_items import open_items_as_of
 from closeflow.reconcile import RULE_COUNTERPARTY_NAME, RULE_PERSON, RULE_REFERENCE_TYPO
@@ -254,3 +255,107 @@ def test_match_confirm_and_reject_at_the_command_line(embedded, monkeypatch, cap
     assert main(["match", "confirm", "S0112:1", "--by", "anna"]) == 0
     out = capsys.readouterr().out
     assert "bank line S0112:1 confirmed" in out and "reference~typo+amount, 0.85" in out
+
+
+EXACT = ("-59.50", "PaperLine Office Supplies", "Rechnung PL-2026-00101")
+
+
+def _ledger(rt: Runtime, account: str) -> D:
+    """What payments and their undoing moved on `account`."""
+    raw = rt.warehouse.schema
+    return rt.warehouse.scalar(
+        f"SELECT COALESCE(SUM(amount), 0) FROM {raw}.journal_lines WHERE account = :a "
+        f"AND source_type IN ('payment', 'match_undo')",
+        {"a": account},
+    )
+
+
+def test_an_auto_match_undone_is_reversed_and_its_line_tried_again(rt) -> None:
+    _statement(rt, PAID, [EXACT])
+    night, next_night = Window.day(PAID, rt.tz), Window.day(NEXT, rt.tz)
+    assert reconcile_window(rt, night).counts["lines matched"] == 1
+    (auto,) = _matches(rt)
+    assert auto[2:5] == ("reference+exact_amount", 1.0, "auto")
+    assert _ledger(rt, "1200") == D("-59.50") and {
+        r["item_id"][:1] for r in open_items_as_of(rt, None).to_pylist()
+    } == {"a"}
+
+    with pytest.raises(MatchDecisionError, match="say why"):
+        undo_match(rt, "S0112:1", "anna", " ", at=MORNING_AFTER)
+    got = undo_match(rt, "S0112:1", "anna", "a refund PaperLine sent back", at=MORNING_AFTER)
+    assert [(r["item_id"][:1], r["decision"]) for r in got["rows"]] == [("b", "undo")]
+    with pytest.raises(MatchDecisionError, match="undone already: the next night applies it"):
+        undo_match(rt, "S0112:1", "anna", "again", at=MORNING_AFTER)
+
+    # the night of the undo: an `undone` row, the payment reversed, the invoice open again
+    summary = reconcile_window(rt, next_night)
+    assert summary.counts["matches undone"] == 1 and summary.counts["lines matched"] == 0
+    raw = rt.warehouse.schema
+    rows = rt.warehouse.query(
+        f"SELECT match_id, status, matched_amount, run_id, why FROM {raw}.matches ORDER BY run_id"
+    ).to_pylist()
+    assert [(r["status"], r["matched_amount"], r["run_id"]) for r in rows] == [
+        ("auto", D("59.50"), "reconcile:2026-01-12"),
+        ("undone", D("-59.50"), "reconcile:2026-01-13"),
+    ]
+    assert rows[0]["match_id"] == rows[1]["match_id"]
+    assert rows[1]["why"] == "undone by anna on 2026-01-13: a refund PaperLine sent back"
+    reversal = rt.warehouse.query(
+        f"SELECT account, amount, entry_date, run_id FROM {raw}.journal_lines "
+        f"WHERE source_type = 'match_undo' ORDER BY line_no"
+    ).to_pylist()
+    assert [(r["account"], r["amount"], r["entry_date"]) for r in reversal] == [
+        ("2000", D("-59.50"), PAID),
+        ("1200", D("59.50"), PAID),
+    ]
+    assert _ledger(rt, "1200") == 0 and _ledger(rt, "2000") == 0
+    items = {r["item_id"][:1]: r["amount_open"] for r in open_items_as_of(rt, None).to_pylist()}
+    assert items == {"a": D("119.00"), "b": D("59.50")}
+    assert _review(rt)["S0112:1"].startswith(
+        "anna undid its match to invoice PL-2026-00101 (a refund PaperLine sent back); "
+    )
+
+    # re-runs: the 12th as it was (the undo came after it), the 13th as now
+    before = _matches(rt), _payments(rt)
+    reconcile_window(rt, night)
+    reconcile_window(rt, next_night)
+    assert (_matches(rt), _payments(rt)) == before
+    # a later night tries the line again but never matches the undone pair again
+    later = reconcile_window(rt, Window.day(NEXT + dt.timedelta(days=1), rt.tz))
+    assert later.counts["bank lines tried"] == 1 and later.counts["lines matched"] == 0
+    assert len(_matches(rt)) == 2
+
+    # a person changes their mind: the confirmed pair is a new match, booked again
+    with pytest.raises(MatchDecisionError, match="no match to undo"):
+        undo_match(rt, "S0112:1", "anna", "nothing to undo")
+    confirm_match(rt, "S0112:1", ["PL-2026-00101"], "ben", at=MORNING_AFTER + dt.timedelta(days=2))
+    reconcile_window(rt, Window.day(NEXT + dt.timedelta(days=2), rt.tz))
+    ids = rt.warehouse.query(
+        f"SELECT match_id, status FROM {raw}.matches ORDER BY run_id"
+    ).to_pylist()
+    assert [r["status"] for r in ids] == ["auto", "undone", "confirmed"]
+    assert ids[2]["match_id"] != ids[0]["match_id"]
+    assert _ledger(rt, "1200") == D("-59.50")
+    assert {r["item_id"][:1] for r in open_items_as_of(rt, None).to_pylist()} == {"a"}
+
+
+def test_undo_needs_a_match(rt) -> None:
+    _statement(rt, PAID, [TYPO, ("-12.00", "Bank", "Kontoführung")])
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    with pytest.raises(MatchDecisionError, match="only suggested.*closeflow match reject"):
+        undo_match(rt, "S0112:1", "anna", "wrong")
+    with pytest.raises(MatchDecisionError, match="no bank line 'S9999:1'"):
+        undo_match(rt, "S9999:1", "anna", "wrong")
+
+
+def test_match_undo_at_the_command_line(embedded, monkeypatch, capsys) -> None:
+    rt = embedded
+    monkeypatch.setenv("CLOSEFLOW_HOME", str(rt.home))
+    monkeypatch.setenv("CLOSEFLOW_WAREHOUSE_URL", rt.warehouse_url)
+    _statement(rt, PAID, [EXACT])
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    assert main(["match", "undo", "S0112:1", "--by", "anna", "--reason", "a refund"]) == 0
+    out = capsys.readouterr().out
+    assert "bank line S0112:1 undone" in out and "reverses the payment entry" in out
+    assert main(["match", "undo", "S0112:1", "--by", "anna", "--reason", "again"]) == 2
+    assert "undone already" in capsys.readouterr().err

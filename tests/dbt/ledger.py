@@ -97,6 +97,52 @@ def journal_rows(entries: list) -> list[dict]:
     return rows
 
 
+# Two payments matched by the night of 2026-02-03; a person undid the first the day after,
+# so the night of 2026-02-04 wrote its `undone` row (closeflow.match_state).
+BANK_LINES = [
+    {
+        "line_id": f"S0203:{n}",
+        "statement_id": "S0203",
+        "booking_date": dt.date(2026, 2, 3),
+        "amount": -amount,
+        "currency": "EUR",
+        "run_id": "bank:2026-02-03",
+    }
+    for n, amount in ((1, Decimal("500.00")), (2, Decimal("250.00")))
+]
+MATCHES = [
+    {
+        "match_id": match_id,
+        "bank_line_id": line,
+        "item_id": item,
+        "matched_amount": amount,
+        "rule": "reference+exact_amount",
+        "score": 1.0,
+        "difference": Decimal(0),
+        "status": status,
+        "run_id": run,
+    }
+    for match_id, line, item, amount, status, run in (
+        ("m1", "S0203:1", "inv1", Decimal("500.00"), "auto", "reconcile:2026-02-03"),
+        ("m1", "S0203:1", "inv1", Decimal("-500.00"), "undone", "reconcile:2026-02-04"),
+        ("m2", "S0203:2", "inv2", Decimal("250.00"), "auto", "reconcile:2026-02-03"),
+    )
+]
+DECISIONS = [
+    {
+        "decision_id": "d1",
+        "bank_line_id": "S0203:1",
+        "item_id": "inv1",
+        "decision": "undo",
+        "rule": "reference+exact_amount",
+        "score": 1.0,
+        "reason": "a refund, not the invoice",
+        "decided_by": "anna",
+        "decided_at": dt.datetime(2026, 2, 4, 9, tzinfo=dt.UTC),
+    }
+]
+
+
 def load_ledger(url: str, raw_schema: str = "raw", extra_entries: list | None = None) -> None:
     """Create the raw tables in `raw_schema` and load the chart and the ledger."""
     wh = Warehouse(url, schema=raw_schema)
@@ -111,5 +157,8 @@ def load_ledger(url: str, raw_schema: str = "raw", extra_entries: list | None = 
                 ],
             )
             txn.insert("journal_lines", journal_rows(ENTRIES + (extra_entries or [])))
+            txn.insert("bank_lines", BANK_LINES)
+            txn.insert("matches", MATCHES)
+            txn.insert("match_decisions", DECISIONS)
     finally:
         wh.dispose()

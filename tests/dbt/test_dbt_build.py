@@ -238,6 +238,28 @@ def test_unbalanced_books_fail_the_build_and_name_the_test(engine):
 @pytest.mark.parametrize(
     "engine", ["duckdb"], indirect=True
 )  # selection is engine-independent; once is enough
+def test_an_undone_match_no_longer_stands(built):
+    """stg_raw__matches keys a match by id and status (an undone match has two rows) and
+    says which stand; the decisions are staged with who undid what."""
+    url, _ = built
+    got = rows(
+        url,
+        "select match_id, match_status, matched_amount, is_standing "
+        "from analytics_staging.stg_raw__matches order by match_id, match_status",
+    )
+    assert [tuple(r.values()) for r in got] == [
+        ("m1", "auto", Decimal("500.00"), False),
+        ("m1", "undone", Decimal("-500.00"), False),
+        ("m2", "auto", Decimal("250.00"), True),
+    ]
+    (decision,) = rows(url, "select * from analytics_staging.stg_raw__match_decisions")
+    assert (decision["decision"], decision["decided_by"], decision["open_item_id"]) == (
+        "undo",
+        "anna",
+        "inv1",
+    )
+
+
 def test_select_builds_only_the_selection(built):
     url, _ = built
     result = build(url, select="trial_balance")

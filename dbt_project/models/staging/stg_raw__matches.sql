@@ -18,6 +18,11 @@ renamed as (
         {{ money('matched_amount') }} as matched_amount,
         {{ money('difference') }} as difference,
         difference_account,
+        status in ('auto', 'confirmed')
+            and not exists (
+                select 1 from source as undo
+                where undo.match_id = source.match_id and undo.status = 'undone'
+            ) as is_standing,
         run_id
 
     from source
