@@ -1,6 +1,7 @@
 """ledger_nightly: every night, turn the day's documents into books and a report.
 
-wait for that night's ingest (in the warehouse's step log, by window) -> import bank
+wait for that night's ingest and for the night before to have finished (in the
+warehouse's step log, by window: night order holds however the runs were made) -> import bank
 statements -> post invoices -> reconcile bank lines -> dbt build (ledger marts and their
 tests) -> reconciliation report -> mail it to finance. Every task after the wait but the
 mail writes the warehouse: they run in the one-slot warehouse pool. The mail reads the
@@ -12,6 +13,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, dag, task
 
 from closeflow.airflow import (
+    NIGHT,
     WAREHOUSE_POOL,
     default_args,
     nightly_timetable,
@@ -19,6 +21,7 @@ from closeflow.airflow import (
     start_date,
     wait_for_step,
     window_of,
+    window_params,
 )
 
 LEDGER = Asset("closeflow://raw/journal_lines")
@@ -31,12 +34,14 @@ MARTS = Asset("closeflow://marts/trial_balance")
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
+    params=window_params(NIGHT),
     default_args=default_args(),
     tags=["closeflow", "ledger", "reconciliation", "dbt"],
     doc_md=__doc__,
 )
 def ledger_nightly():
-    wait_for_ingest = wait_for_step("wait_for_ingest", "ingest", 1, 6)
+    # this night's invoices are in, and the night before is done (night order)
+    wait_for_ingest = wait_for_step("wait_for_ingest", ("ingest", "night_before:report"), 1, 6)
 
     @task(pool=WAREHOUSE_POOL)
     def import_bank(**context) -> dict:

@@ -71,7 +71,14 @@ def test_celery_executor_on_postgres_and_redis(compose):
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379")
-    assert compose["services"]["airflow-worker"]["command"] == ["airflow", "celery", "worker"]
+    # every worker takes the `ocr` queue (invoice_ingest's mapped extract) and the default
+    assert compose["services"]["airflow-worker"]["command"] == [
+        "airflow",
+        "celery",
+        "worker",
+        "--queues",
+        "default,ocr",
+    ]
 
 
 def test_every_long_running_service_has_a_healthcheck(compose):
@@ -86,6 +93,24 @@ def test_airflow_waits_for_migrated_db(compose):
             dep = svc["depends_on"]
             assert dep["airflow-init"]["condition"] == "service_completed_successfully", name
             assert dep["postgres"]["condition"] == "service_healthy", name
+    worker = compose["services"]["airflow-worker"]["depends_on"]
+    assert worker["airflow-apiserver"]["condition"] == "service_healthy"
+
+
+def test_task_logs_are_a_volume_every_airflow_service_shares(compose):
+    assert "airflow-logs" in compose["volumes"]
+    for name, svc in compose["services"].items():
+        if name.startswith("airflow-"):
+            assert "airflow-logs:/opt/airflow/logs" in svc["volumes"], name
+            assert svc["environment"]["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == "/opt/airflow/logs"
+
+
+def test_init_seeds_the_company_configuration_once(compose):
+    init = compose["services"]["airflow-init"]
+    assert "${CLOSEFLOW_COMPANY_DIR:-./company}:/opt/closeflow/company-seed:ro" in init["volumes"]
+    script = init["command"][-1]
+    assert 'if [ ! -f "$$CLOSEFLOW_HOME/company/company.yml" ]' in script  # never overwrites
+    assert "no company.yml in CLOSEFLOW_COMPANY_DIR" in script
 
 
 def test_closeflow_settings_named_in_compose_are_the_ones_the_code_reads(compose):
@@ -118,6 +143,7 @@ def test_no_secret_has_a_default(variables):
         "AIRFLOW_FERNET_KEY",
         "AIRFLOW_DB_PASSWORD",
         "WAREHOUSE_DB_PASSWORD",
+        "AIRFLOW_ADMIN_PASSWORD",
     }
     for m in secrets:
         assert m["op"] == ":?", f"{m[0]}: a secret must be required with ${{{m['name']}:?...}}"
@@ -132,7 +158,7 @@ def test_every_secret_setting_comes_from_the_environment(compose):
         env = svc.get("environment") or {}
         for key, value in env.items():
             value = str(value)
-            if SECRET.search(key):
+            if SECRET.search(key) and not key.endswith("_FILE"):  # a path names no secret
                 assert VARIABLE.fullmatch(value), f"{name}: {key} is a literal"
             for password in re.findall(r"://[^/:@\s]+:([^@\s]*)@", value):
                 assert VARIABLE.fullmatch(password), f"{name}: {key} has a literal password"

@@ -45,6 +45,7 @@ from closeflow import periods, run_lock
 from closeflow.close_report import write_close_report
 from closeflow.config import ConfigError
 from closeflow.failpoints import failpoint
+from closeflow.match_state import standing
 from closeflow.money import round_money, round_rate
 from closeflow.report import unreconciled_amount, window_reconciliation
 from closeflow.runtime import Runtime, Window, holds_connection
@@ -130,11 +131,11 @@ def nights_missing(rt: Runtime, period: str) -> list[dt.date]:
     month's first day (or from go-live, company.yml's `go_live`, else the first night
     closeflow ran, when later) to its last, whose ledger run's last step (the report)
     has not succeeded (or been left as it was, in a closed period)."""
-    from closeflow.steps import first_night, step_statuses
+    from closeflow.steps import go_live, step_statuses
 
     window = Window.month(period, rt.tz)
-    go_live = rt.company.company.go_live or first_night(rt)
-    first = max(window.start, go_live) if go_live else window.start
+    live = go_live(rt)
+    first = max(window.start, live) if live else window.start
     last = window.end - dt.timedelta(days=1)
     done = step_statuses(rt, "report", first, last)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
@@ -241,7 +242,7 @@ def close_metrics(rt: Runtime, period: str, computed_at: dt.datetime | None = No
             + " OR ".join(in_period(s).replace("run_id", "created_run_id") for s in steps)
             + ") AND NOT (q.item_type = 'bank_line' AND ("  # a later night explained it
             f"EXISTS (SELECT 1 FROM {raw}.matches m WHERE m.bank_line_id = q.item_id "
-            f"AND COALESCE(m.status, '') <> 'suggested') OR "
+            f"AND {standing('m', raw)}) OR "
             f"EXISTS (SELECT 1 FROM {raw}.journal_lines j "
             f"WHERE j.source_type IN ('bank_fee', 'bank_rule') "
             f"AND j.source_id = q.item_id)))",

@@ -143,10 +143,21 @@ def first_night(rt: Runtime) -> dt.date | None:
     )
 
 
+def go_live(rt: Runtime) -> dt.date | None:
+    """The first night closeflow owns: company.yml's `go_live`, else the first night it
+    ran (first_night), else None (it never ran)."""
+    return rt.company.company.go_live or first_night(rt)
+
+
+NIGHT_BEFORE = "night_before:"
+
+
 def step_finished(rt: Runtime, step: str, window: Window) -> bool:
     """Whether `step` has finished for `window`: for `step="nights"`, every night of the
-    month `window` (closeflow.close.nights_missing). While another process writes the
-    warehouse the answer is "not yet": the sensor asks again at its next poke."""
+    month `window` (closeflow.close.nights_missing); for `"night_before:<step>"`, that
+    step for the night before the window's, which night order needs (true when that
+    night is before go-live: nothing precedes the first night). While another process
+    writes the warehouse the answer is "not yet": the sensor asks again at its next poke."""
     try:
         # a quick read under the run lock: on DuckDB, opening the file while a writer
         # holds it would fail that writer; a busy warehouse is read again at the next poke
@@ -161,6 +172,13 @@ def step_finished(rt: Runtime, step: str, window: Window) -> bool:
                 if missing:
                     log.info("%s: %d night(s) not finished: %s", window.key, len(missing), missing)
                 return not missing
+            if step.startswith(NIGHT_BEFORE):
+                step = step.removeprefix(NIGHT_BEFORE)
+                window = Window.day(window.start - dt.timedelta(days=1), window.tz)
+                first = go_live(rt)
+                if first is None or window.start < first:
+                    log.info("%s: before go-live (%s), nothing to wait for", window.key, first)
+                    return True
             raw = rt.warehouse.schema
             status = rt.warehouse.scalar(
                 f"SELECT status FROM {raw}.step_runs WHERE run_id = :r",

@@ -143,6 +143,27 @@ def test_the_close_waits_for_every_night_of_the_month(rt):
     assert close_period(rt, month).row["period"] == "2026-01"
 
 
+def test_a_night_waits_for_the_night_before_unless_it_is_the_first(rt):
+    """Night order, as the sensors ask it: nothing precedes the first night (go-live);
+    after it, a night waits until the night before has finished the step."""
+    from closeflow.runtime import Window
+    from closeflow.steps import record_step, step_finished
+
+    def night(day: int) -> Window:
+        return Window.day(dt.date(2026, 1, day), rt.tz)
+
+    assert step_finished(rt, "night_before:ingest", night(5))  # never ran: a first night
+    record_step(rt, "ingest", night(5), "success", started_at=RECEIVED)
+    assert step_finished(rt, "night_before:ingest", night(6))
+    assert not step_finished(rt, "night_before:ingest", night(7))  # the 6th has not run
+    assert step_finished(rt, "night_before:ingest", night(3))  # before go-live (the 5th)
+    record_step(rt, "ingest", night(6), "failed", started_at=RECEIVED)
+    assert not step_finished(rt, "night_before:ingest", night(7))  # a failed night blocks
+    assert not step_finished(rt, "night_before:report", night(6))  # not reported yet
+    record_step(rt, "ingest", night(6), "success", started_at=RECEIVED)
+    assert step_finished(rt, "night_before:ingest", night(7))
+
+
 def test_a_period_is_locked_and_reopened_from_the_command_line(rt, monkeypatch, capsys):
     """`closeflow period lock|status|reopen`: the reopen is logged with who and why, and
     recomputes the period's close metrics."""

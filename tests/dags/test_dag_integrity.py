@@ -8,7 +8,7 @@ from airflow.dag_processing.dagbag import DagBag
 from tests.conftest import ROOT
 
 EXPECTED = {
-    "invoice_ingest": ["scan", "extract", "load"],
+    "invoice_ingest": ["wait_for_night_before", "scan", "extract", "load"],
     "ledger_nightly": [
         "wait_for_ingest",
         "import_bank",
@@ -90,6 +90,14 @@ def test_warehouse_writers_share_one_pool(dagbag, dag_id):
     assert pooled == WRITERS[dag_id]
 
 
+def test_ocr_runs_on_the_ocr_queue_the_compose_workers_take(dagbag):
+    from closeflow.airflow import OCR_QUEUE
+
+    queues = {t.task_id: t.queue for t in dagbag.get_dag("invoice_ingest").tasks}
+    assert queues["extract"] == OCR_QUEUE == "ocr"
+    assert {q for task, q in queues.items() if task != "extract"} == {"default"}
+
+
 def test_the_warehouse_pool_is_created_with_one_slot():
     """`closeflow airflow nights` (and setup) create the pool in Airflow's metadata DB."""
     from airflow.models.pool import Pool
@@ -98,3 +106,50 @@ def test_the_warehouse_pool_is_created_with_one_slot():
 
     ensure_pool()
     assert Pool.get_pool(WAREHOUSE_POOL).slots == 1
+
+
+@pytest.mark.parametrize(
+    "dag_id, param",
+    [("invoice_ingest", "date"), ("ledger_nightly", "date"), ("month_end_close", "period")],
+)
+def test_the_trigger_form_asks_for_the_night_or_month(dagbag, dag_id, param):
+    """The UI's trigger form (and the REST API's conf) take the window as a parameter."""
+    params = dagbag.get_dag(dag_id).params
+    assert list(params.keys()) == [param]
+    assert params.get_param(param).value is None  # scheduled runs use their interval
+
+
+@pytest.fixture
+def empty_home(tmp_path, monkeypatch):
+    """A company with nothing received: the night runs fast and writes its step log."""
+    company = tmp_path / "company"
+    company.mkdir()
+    (company / "company.yml").write_text("name: Test GmbH\ntimezone: Europe/Berlin\n")
+    (company / "chart_of_accounts.yml").write_text("accounts: []\n")
+    (company / "suppliers.yml").write_text("suppliers: []\n")
+    monkeypatch.setenv("CLOSEFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("CLOSEFLOW_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
+    return tmp_path
+
+
+def test_a_real_run_takes_its_night_from_params_or_refuses_at_once(dagbag, empty_home, capfd):
+    """dag.test() is a real DAG run: without a logical date its interval ends at the
+    trigger instant, which names no night: the first task fails at its first try. With
+    params.date it owns that night, whatever day it runs on."""
+    from closeflow.runtime import Runtime
+
+    dag = dagbag.get_dag("invoice_ingest")
+    refused = dag.test()
+    assert str(getattr(refused.state, "value", refused.state)) == "failed"
+    states = {ti.task_id: (str(ti.state), ti.try_number) for ti in refused.get_task_instances()}
+    assert states["wait_for_night_before"] == ("failed", 1)
+    assert states["scan"][0] == "upstream_failed"
+    out, err = capfd.readouterr()
+    assert "RunWindowRefused" in out + err and "triggered at a wall-clock time" in out + err
+
+    ran = dag.test(run_conf={"date": "2026-01-05"})
+    assert str(getattr(ran.state, "value", ran.state)) == "success"
+    rt = Runtime.from_env()
+    with rt.warehouse.connected():
+        runs = rt.warehouse.query(f"SELECT run_id, status FROM {rt.warehouse.schema}.step_runs")
+    assert runs.to_pylist() == [{"run_id": "ingest:2026-01-05", "status": "success"}]

@@ -12,6 +12,7 @@ import os
 from dateutil.relativedelta import relativedelta
 
 from closeflow.airflow.notify import FailureNotifier
+from closeflow.airflow.windows import MONTH, NIGHT, RunWindowRefused, run_window, window_params
 from closeflow.runtime import Runtime, Window
 
 COMPANY_TZ = os.environ.get("CLOSEFLOW_TIMEZONE", "Europe/Berlin")
@@ -21,6 +22,9 @@ COMPANY_TZ = os.environ.get("CLOSEFLOW_TIMEZONE", "Europe/Berlin")
 # Airflow (a manual `closeflow run`, a second `closeflow airflow nights`).
 WAREHOUSE_POOL = "closeflow_warehouse"
 WAREHOUSE_POOL_DESCRIPTION = "closeflow: tasks that write the warehouse, one at a time"
+# The Celery queue OCR runs on (invoice_ingest's mapped `extract`): docker-compose.yml's
+# workers take it beside the default one; other executors ignore queues.
+OCR_QUEUE = "ocr"
 # Inside Airflow a step waits this long for another writer before it fails (and retries).
 TASK_LOCK_WAIT_SECONDS = 600.0
 
@@ -63,42 +67,46 @@ def default_args() -> dict:
     }
 
 
-def window_of(context) -> Window:
-    """The window a run owns, from its data interval (or `params.date` for manual runs).
+def window_of(context, unit: str = NIGHT) -> Window:
+    """The night (or, for the close, the month) the run owns: from its validated
+    `params` or its data interval, never the trigger instant (closeflow.airflow.windows).
 
     The timetables are built at parse time from CLOSEFLOW_TIMEZONE; the company's
     timezone is in company.yml. They must agree, or every window would be shifted.
     """
     company_tz = runtime().tz
     if company_tz != COMPANY_TZ:
-        raise ValueError(
+        raise RunWindowRefused(
             f"company.yml says timezone {company_tz!r} but the DAGs are scheduled in "
             f"{COMPANY_TZ!r}: set CLOSEFLOW_TIMEZONE={company_tz} for Airflow"
         )
-    start, end = context.get("data_interval_start"), context.get("data_interval_end")
-    params = context.get("params") or {}
-    if params.get("date"):
-        return Window.day(dt.date.fromisoformat(params["date"]), COMPANY_TZ)
-    if start is None or end is None or start == end:
-        raise ValueError(
-            "this run has no data interval (asset-triggered or zero-length): "
-            "trigger it with params {'date': 'YYYY-MM-DD'}"
-        )
-    return Window.from_interval(start, end, COMPANY_TZ)
+    return run_window(context, unit, COMPANY_TZ)
 
 
-def wait_for_step(task_id: str, step: str, poke_minutes: int, timeout_hours: int):
-    """A sensor waiting until `step` has finished for the run's own window: the night's
-    ingest for the ledger (`step="ingest"`), every night of the month for the close
-    (`step="nights"`). Runs are paired by window in the warehouse's step log, never by
-    coincident logical dates, so it holds however the runs were made (scheduler,
-    backfill, trigger, dag.test). Reschedule mode frees the worker slot between pokes."""
+def wait_for_step(
+    task_id: str,
+    steps: str | tuple[str, ...],
+    poke_minutes: int,
+    timeout_hours: int,
+    unit: str = NIGHT,
+):
+    """A sensor waiting until every one of `steps` has finished for the run's own window:
+    the night's ingest for the ledger (`"ingest"`), every night of the month for the
+    close (`"nights"`), and night order (`"night_before:ingest"`, `"night_before:report"`:
+    the night before has finished that step, or is before go-live). Runs are paired by
+    window in the warehouse's step log, never by coincident logical dates, so it holds
+    however the runs were made (scheduler, backfill, trigger, dag.test): a backfill that
+    starts a week of runs at once still runs its nights in order. Reschedule mode frees
+    the worker slot between pokes."""
     from airflow.providers.standard.sensors.python import PythonSensor
+
+    wanted = (steps,) if isinstance(steps, str) else steps
 
     def done(**context) -> bool:
         from closeflow.steps import step_finished
 
-        return step_finished(runtime(), step, window_of(context))
+        window = window_of(context, unit)
+        return all(step_finished(runtime(), step, window) for step in wanted)
 
     return PythonSensor(
         task_id=task_id,
@@ -127,7 +135,11 @@ def runtime() -> Runtime:
 
 
 __all__ = [
+    "MONTH",
+    "NIGHT",
+    "OCR_QUEUE",
     "WAREHOUSE_POOL",
+    "RunWindowRefused",
     "FailureNotifier",
     "ensure_pool",
     "default_args",
@@ -137,4 +149,5 @@ __all__ = [
     "start_date",
     "wait_for_step",
     "window_of",
+    "window_params",
 ]
