@@ -83,7 +83,11 @@ def parse_statements(
         raise src.error(1, f"not a bank statement format closeflow can read (it reads: {known})")
     if name not in FORMATS:
         raise ValueError(f"unknown statement format {name!r}; known: {sorted(FORMATS)}")
-    return FORMATS[name].parse(src)
+    # the parser gets the only reference to the file's bytes, so that one that is done
+    # with them before it is done with the file (the CSV reader) can let them go
+    handed = [src]
+    del src
+    return FORMATS[name].parse(handed.pop())
 
 
 def parse_statement(

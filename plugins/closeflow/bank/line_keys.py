@@ -20,7 +20,8 @@ from collections import defaultdict
 import numpy as np
 import pyarrow as pa
 
-_BATCH = 32_768
+_BATCH = 32_768  # keys made at a time (the key column's chunks)
+_READ_BATCH = 8_192  # lines read into Python objects at a time: a few MB of them
 _BASIS = (
     "booking_date",
     "amount",
@@ -54,7 +55,7 @@ def keys_and_repeats(
     digests = bytearray(32 * n)
     prefix = "\x1f".join([account_id, currency, ""])
     at = 0
-    for batch in lines.select(list(_BASIS)).to_batches(max_chunksize=_BATCH):
+    for batch in lines.select(list(_BASIS)).to_batches(max_chunksize=_READ_BATCH):
         days, amounts, refs, names, accounts, texts = (c.to_pylist() for c in batch.columns)
         for j in range(batch.num_rows):
             amount = amounts[j]

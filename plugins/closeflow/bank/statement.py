@@ -399,11 +399,13 @@ def build_statement_table(
         "source_format": source_format,
         "file_sha256": src.sha256,
     }
-    numbers = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string())
     keys, repeated = keys_and_repeats(account_id, currency, lines, negative_zero)
+    numbers = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string())
+    line_ids = pc.binary_join_element_wise(f"{sid}:", numbers, "")
+    del numbers  # only the ids are kept
     table = pa.table(
         {
-            "line_id": pc.binary_join_element_wise(f"{sid}:", numbers, ""),
+            "line_id": line_ids,
             "statement_id": pa.repeat(pa.scalar(sid, pa.string()), n),
             **{name: lines[name] for name in LINE_FIELDS.names},
             "line_key": keys,
@@ -430,6 +432,21 @@ def _first(mask: pa.Array | pa.ChunkedArray) -> int:
 _SAME = list(LINE_FIELDS.names)  # what two identical entries share
 
 
+def _take_rows(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """The rows of `table` at the ascending `positions`, taken chunk by chunk: Arrow's
+    `take` would first join each column's chunks into one array, a copy of the column."""
+    columns = []
+    for column in table.columns:
+        ends = np.cumsum([len(chunk) for chunk in column.chunks])
+        which = np.searchsorted(ends, positions, side="right")
+        parts = []
+        for k in np.unique(which):
+            start = int(ends[k]) - len(column.chunks[k])
+            parts.append(column.chunks[k].take(pa.array(positions[which == k] - start)))
+        columns.append(pa.chunked_array(parts, column.type))
+    return pa.table(columns, schema=table.schema)
+
+
 def _identical_entries(
     table: pa.Table, candidates: np.ndarray, file_line: Any, where: str
 ) -> list[str]:
@@ -437,15 +454,15 @@ def _identical_entries(
     lines at `candidates` (positions in `table`)."""
     if len(candidates) < 2:
         return []
-    keyed = (
-        table.take(pa.array(candidates))
-        .select(_SAME)
-        .append_column("_i", pa.array(candidates.astype(np.int64)))
-    )
-    groups = keyed.group_by(_SAME, use_threads=False).aggregate([("_i", "count"), ("_i", "list")])
-    groups = groups.filter(pc.greater(groups["_i_count"], 1))
+    # the candidates are few (lines sharing their key's basis, zero amounts): grouped in
+    # Python, not by Arrow's group_by, whose first use costs more memory than they take
+    taken = _take_rows(table.select(_SAME), candidates)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    values = zip(*(column.to_pylist() for column in taken.columns), strict=True)
+    for i, row in zip(candidates.tolist(), values, strict=True):
+        groups.setdefault(row, []).append(i)
     out = []
-    for idx in sorted(sorted(g) for g in groups["_i_list"].to_pylist()):
+    for idx in sorted(sorted(g) for g in groups.values() if len(g) > 1):
         first = {name: table[name][idx[0]].as_py() for name in table.column_names}
         what = " ".join(
             str(x)

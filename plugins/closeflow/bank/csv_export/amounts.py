@@ -192,6 +192,13 @@ class MoneyColumn:
 
     @classmethod
     def empty(cls, n: int) -> MoneyColumn:
+        """No amounts (a column the file does not have): read-only views of one zero, no
+        memory per row."""
+        return cls(np.broadcast_to(np.int64(0), n), *(np.broadcast_to(False, n) for _ in range(3)))
+
+    @classmethod
+    def zeros(cls, n: int) -> MoneyColumn:
+        """No amounts yet, to be filled in."""
         return cls(np.zeros(n, np.int64), *(np.zeros(n, bool) for _ in range(3)))
 
 
@@ -205,18 +212,24 @@ def signed_amounts(
     of each row whether its marker is a debit one, a credit one, or empty; None when the
     file has no marker column."""
     a, d, c = amount.cents, debit.cents, credit.cents
-    out = np.where(credit.given, np.abs(c), -np.abs(d))
+    # the cents are worked out in one column, in place: no temporary column per step
+    out = np.abs(d)
+    np.negative(out, out=out)
+    np.abs(c, out=out, where=credit.given)
     negz = ~credit.given & debit.given & (d == 0)
     bad = ~amount.given & (
         (debit.given & credit.given & (d != 0) & (c != 0)) | ~(debit.given | credit.given)
     )
     if marked is None:
-        out = np.where(amount.given, a, out)
+        np.copyto(out, a, where=amount.given)
         negz = np.where(amount.given, amount.negative_zero, negz)
         return out, negz, bad
     is_debit, is_credit, unmarked = marked
-    turned = np.where(is_debit, -np.abs(a), np.where(is_credit, np.abs(a), a))
-    out = np.where(amount.given, turned, out)
+    debited = amount.given & is_debit
+    np.copyto(out, a, where=amount.given & ~is_debit & ~is_credit)
+    np.abs(a, out=out, where=amount.given & ~is_debit & is_credit)
+    np.abs(a, out=out, where=debited)
+    np.negative(out, out=out, where=debited)
     negz = np.where(amount.given, is_debit & (a == 0), negz)
     refused = ~is_debit & ~is_credit & ~(unmarked & (a < 0))
     bad = np.where(amount.given, refused, bad)

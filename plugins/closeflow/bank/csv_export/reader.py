@@ -15,14 +15,15 @@ the one before (closeflow.bank.csv_export.balances); a balance column that holds
 number at all (masked, `xx,yyyy.zz`) is ignored with a warning; without one, the
 statement has no balances and says so.
 
-Memory: the file's bytes once, its cells once as Arrow strings, and the lines' Arrow
-columns; the decoded text is streamed, never held whole (bench/statement_memory.py).
+Memory: the file's bytes until its rows are read (then they are let go), its cells once as
+Arrow strings (a field's are dropped once read into the lines' values), and the lines'
+Arrow columns; the decoded text is streamed, never held whole (bench/statement_memory.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +61,7 @@ from closeflow.bank.encoding import BOMS, EncodingError, decode_text
 from closeflow.bank.mappings import BankMapping
 from closeflow.bank.statement import (
     LINE_FIELDS,
+    Balance,
     ParsedStatement,
     SourceFile,
     build_statement_table,
@@ -68,6 +70,9 @@ from closeflow.bank.statement import (
 )
 
 NAME = "csv"
+_KEY_ROWS = 65_536  # rows whose statement is found at a time
+# a statement's name (account and currency), rows, and opening and closing balances
+_Group = tuple[str, slice | np.ndarray, Balance | None, Balance | None]
 _TEXT_COLUMNS = (
     "counterparty_name",
     "counterparty_account",
@@ -115,7 +120,10 @@ def parse(src: SourceFile) -> list[ParsedStatement]:
         )
     skip = skip_rules(src, layout)
     table = read_columns(src, text, layout, [i for i, _, _ in skip])
+    # the rows are read: the file's bytes are not needed any more, and are freed when the
+    # caller handed over its only reference (closeflow.bank.formats.parse_statements)
     del text
+    src = replace(src, data=b"")
     file = _File(src, layout, table, skip, Marks.of(layout.mapping))
     file.decide(head)
     return file.statements()
@@ -242,9 +250,9 @@ class _File:
         return pa.chunked_array([pa.nulls(self.n, pa.string())])
 
     def _money_column(self, field: str, currency: pa.ChunkedArray) -> MoneyColumn:
-        out = MoneyColumn.empty(self.n)
         if field not in self.cols:
-            return out
+            return MoneyColumn.empty(self.n)
+        out = None
         cells = self._column(field)
         for code in pc.unique(currency).to_pylist():
             if code is None:
@@ -258,16 +266,50 @@ class _File:
                 self.money.whole,
                 bool(self.mapping and self.mapping.invert_amounts),
             )
-            some = cells if rows.all() else cells.filter(pa.array(rows))
+            every = rows.all()
+            some = cells if every else cells.filter(pa.array(rows))
             cents, negz, ok = map_distinct(some, read, [pa.int64(), pa.bool_(), pa.bool_()])
-            given = present(cents)
-            out.cents[rows] = np.asarray(pc.fill_null(cents, 0).to_numpy(zero_copy_only=False))
-            out.given[rows] = given
+            read_cents = np.asarray(pc.fill_null(cents, 0).to_numpy(zero_copy_only=False))
+            read_bad = present(ok) & ~flags(ok)
+            if every:  # one currency: the columns as read, not copied into another
+                return MoneyColumn(read_cents, present(cents), flags(negz), read_bad)
+            out = out or MoneyColumn.zeros(self.n)
+            out.cents[rows] = read_cents
+            out.given[rows] = present(cents)
             out.negative_zero[rows] = flags(negz)
-            out.bad[rows] = present(ok) & ~flags(ok)
-        return out
+            out.bad[rows] = read_bad
+        return out or MoneyColumn.empty(self.n)
 
     def statements(self) -> list[ParsedStatement]:
+        lines_table, negative_zero, groups = self._lines()
+        out = []
+        for g, (name, rows, opening, closing) in enumerate(groups):
+            part = lines_table if isinstance(rows, slice) else lines_table.take(pa.array(rows))
+            account_id, ccy = name.split("\x1f")
+            out.append(
+                build_statement_table(
+                    self.src,
+                    source_format=NAME,
+                    own_id=None,
+                    account_id=account_id,
+                    currency=ccy,
+                    lines=part,
+                    source_lines=self.table.line[rows],
+                    negative_zero=negative_zero[rows],
+                    opening=opening,
+                    closing=closing,
+                    warnings=self.warnings if g == 0 else [],  # file-level notes go on the first
+                    where=f"statement for account {account_id} ({ccy})",
+                    line=self.layout.header_line,
+                )
+            )
+        return out
+
+    def _lines(self) -> tuple[pa.Table, np.ndarray, list[_Group]]:
+        """The lines' columns (LINE_FIELDS), which were read as -0.00, and the statements:
+        the name (`account\\x1fcurrency`), rows, and opening and closing balances of each.
+        What it takes to get there (the cells read, the masks, the money columns) is let go
+        when it returns, before the statements are built."""
         src, layout, table = self.src, self.layout, self.table
         left_out = self.skipped | self._totals(self.date_of)
         default = self._default_currency()
@@ -302,7 +344,10 @@ class _File:
         amounts, negative_zero, sign_bad = signed_amounts(
             money["amount"], money["debit"], money["credit"], marked
         )
+        balance = money["balance"]
+        del money, marked
         date_bad = ~present(booked) | (present(value) & ~present(valued))
+        del booking, value
         bad = ~left_out & (currency_bad | amount_bad | (~empty & (date_bad | sign_bad)))
         if bad.any():
             self._refuse(int(np.argmax(bad)))
@@ -318,18 +363,10 @@ class _File:
         kept = ~left_out & ~empty
         if not kept.any():
             raise src.error(layout.header_line, "the file has a header but no bank lines")
-        fallback = src.account_id or src.path.stem
-        account = pc.fill_null(self._column("account_id"), fallback)
-        key = pc.binary_join_element_wise(account, currency, "\x1f")
-        index: dict[str, int] = {}  # account and currency -> statement, in order of appearance
-        parts = []
-        for chunk in key.filter(pa.array(kept)).chunks:
-            encoded = chunk.dictionary_encode()
-            local = [index.setdefault(v, len(index)) for v in encoded.dictionary.to_pylist()]
-            parts.append(np.asarray(local, np.int64)[encoded.indices.to_numpy()])
-        codes = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        names = list(index)
-        rows_kept = np.flatnonzero(kept)
+        self._drop_read_cells()
+        codes, names = self._statement_codes(currency, kept)
+        every_row = len(names) == 1 and bool(kept.all())
+        rows_kept = None if every_row else np.flatnonzero(kept)
         lines_table = pa.table(
             {
                 "booking_date": booked,
@@ -340,14 +377,12 @@ class _File:
             },
             schema=LINE_FIELDS,
         )
-        balance = money["balance"]
-        out = []
+        groups = []
         for g, name in enumerate(names):
-            rows = rows_kept[codes == g]
-            every = len(rows) == self.n
-            part = lines_table if every else lines_table.take(pa.array(rows))
+            rows: slice | np.ndarray = slice(None)  # one statement of every row: views
+            if rows_kept is not None:
+                rows = rows_kept[codes == g]
             account_id, ccy = name.split("\x1f")
-            where = f"statement for account {account_id} ({ccy})"
             has_balances = "balance" in self.cols and balance.given[rows].all()
             opening, closing = running_balances(
                 src,
@@ -355,26 +390,44 @@ class _File:
                 balance.cents[rows] if has_balances else None,
                 table.line[rows],
                 ccy,
-                where,
+                f"statement for account {account_id} ({ccy})",
             )
-            out.append(
-                build_statement_table(
-                    src,
-                    source_format=NAME,
-                    own_id=None,
-                    account_id=account_id,
-                    currency=ccy,
-                    lines=part,
-                    source_lines=table.line[rows],
-                    negative_zero=negative_zero[rows],
-                    opening=opening,
-                    closing=closing,
-                    warnings=self.warnings if g == 0 else [],  # file-level notes go on the first
-                    where=where,
-                    line=layout.header_line,
-                )
-            )
-        return out
+            groups.append((name, rows, opening, closing))
+        return lines_table, negative_zero, groups
+
+    def _drop_read_cells(self) -> None:
+        """Let go of the cells of the fields that are read into the lines' values (dates,
+        amounts, markers, currencies) and of those `skip_rows` looks at: only the texts and
+        the account are kept as they are."""
+        keep = {"account_id", *_TEXT_COLUMNS}
+        for fld in [f for f in self.table.fields if f not in keep]:
+            del self.table.fields[fld]
+        self.table.cells.clear()
+
+    def _statement_codes(
+        self, currency: pa.ChunkedArray, kept: np.ndarray
+    ) -> tuple[np.ndarray, list[str]]:
+        """The statement (account and currency, numbered in order of first appearance) of
+        each kept row, and the statements' `account\\x1fcurrency` names; read a slice of
+        rows at a time, so that no column of every row's key is made."""
+        fallback = self.src.account_id or self.src.path.stem
+        account = self._column("account_id")
+        index: dict[str, int] = {}  # account and currency -> statement, in order of appearance
+        parts = []
+        for start in range(0, self.n, _KEY_ROWS):
+            stop = min(start + _KEY_ROWS, self.n)
+            some = pa.array(kept[start:stop])
+            key = pc.binary_join_element_wise(
+                pc.fill_null(account.slice(start, stop - start), fallback),
+                currency.slice(start, stop - start),
+                "\x1f",
+            ).filter(some)
+            for chunk in key.chunks:
+                encoded = chunk.dictionary_encode()
+                local = [index.setdefault(v, len(index)) for v in encoded.dictionary.to_pylist()]
+                parts.append(np.asarray(local, np.int64)[encoded.indices.to_numpy()])
+        codes = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return codes, list(index)
 
     def _refuse(self, i: int) -> None:
         """Refuse the file for row `i`, read on its own, with the reason and its line."""

@@ -124,10 +124,20 @@ def _strings(values: list[str | None]) -> pa.Array:
     data = b"".join(encoded)
     del encoded
     given = np.fromiter((v is not None for v in values), bool, len(values))
-    validity = None if given.all() else pa.py_buffer(np.packbits(given, bitorder="little"))
+    validity = None if given.all() else _pooled(np.packbits(given, bitorder="little"))
     return pa.Array.from_buffers(
-        pa.string(), len(values), [validity, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.string(), len(values), [validity, _pooled(offsets), _pooled(data)]
     )
+
+
+def _pooled(data: bytes | np.ndarray) -> pa.Buffer:
+    """`data` copied into a buffer of exactly its size in Arrow's memory pool: the cells of
+    a field are dropped once read (closeflow.bank.csv_export.reader), and memory freed there
+    is used again for the lines' Arrow columns, where freed Python memory would not be."""
+    raw = memoryview(data).cast("B")
+    buffer = pa.allocate_buffer(len(raw))
+    memoryview(buffer).cast("B")[:] = raw
+    return buffer
 
 
 @dataclass
