@@ -193,7 +193,11 @@ class Reconciliation(Strict):
     A match scoring at least `auto_confirm_score` is booked at once; below it, it is
     suggested and waits for a person (`closeflow match confirm|reject`). A payment found
     by the counterparty's name needs a name at least `name_similarity` % like the
-    supplier's (or an alias) and a booking date within `due_window_days` of the due date."""
+    supplier's (or an alias) and a booking date within `due_window_days` of the due date.
+    An invoice paid from an account in another currency (the bank converts) is settled
+    when the line pays its amount converted at the booking date's rates within
+    `fx_tolerance_percent` (the bank's conversion margin; 0: such lines go to review); the
+    difference is booked as an FX difference."""
 
     tolerance: Decimal = Field(default=Decimal("0.00"), ge=0)
     tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100)
@@ -202,6 +206,7 @@ class Reconciliation(Strict):
     auto_confirm_score: float = Field(default=0.9, ge=0, le=1)
     name_similarity: float = Field(default=90.0, ge=50, le=100)
     due_window_days: int = Field(default=30, ge=0)
+    fx_tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=20)
 
 
 class Company(Strict):

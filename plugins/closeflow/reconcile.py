@@ -54,6 +54,10 @@ words of its text that are no longer than the longest reference, so the work gro
 the number of lines and items, not their product. References shorter than 4 characters are not used:
 they turn up in any text by chance.
 
+Which items each line's texts name is looked up column-wise, and the lines that pass 1
+settles whatever the other lines do are settled column-wise too, before the passes run
+line by line on the rest (closeflow.reconcile_exact): the same result, sooner.
+
 Each item is settled by at most one line in a run (a partial payment leaves the rest for
 a later night). Lines are taken in booking-date order (then statement, then position), so
 when two lines pay one item the earlier line gets it; output rows follow that order.
@@ -74,16 +78,24 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rapidfuzz.utils import default_process
 
+from closeflow.reconcile_exact import (
+    exact_matches,
+    normalised_references,
+    reference_hits,
+    settle_exact,
+)
 from closeflow.schemas import BANK_LINES, MATCHES, OPEN_ITEMS, REVIEW_QUEUE
 from closeflow.warehouse import conform
 
@@ -91,6 +103,7 @@ RULE_REFERENCE_EXACT = "reference+exact_amount"
 RULE_REFERENCE_SEVERAL = "reference+several"
 RULE_REFERENCE_TOLERANCE = "reference+tolerance"
 RULE_REFERENCE_PARTIAL = "reference+partial"
+RULE_REFERENCE_FX = "reference+fx_amount"
 RULE_COUNTERPARTY = "counterparty+amount"
 RULE_REFERENCE_TYPO = "reference~typo+amount"
 RULE_COUNTERPARTY_NAME = "counterparty~name+amount"
@@ -100,6 +113,7 @@ SCORES = {
     RULE_REFERENCE_SEVERAL: 1.0,
     RULE_REFERENCE_TOLERANCE: 0.95,
     RULE_REFERENCE_PARTIAL: 0.9,
+    RULE_REFERENCE_FX: 0.9,
     RULE_COUNTERPARTY: 0.9,
     RULE_REFERENCE_TYPO: 0.85,
     RULE_COUNTERPARTY_NAME: 0.8,
@@ -158,7 +172,10 @@ class MatchPolicy:
     A match scoring at least `auto_confirm_score` is booked at once (`auto`); below it is
     `suggested` for a person. `name_similarity` (0-100) is how alike a counterparty's
     name and a supplier's must be, `due_window_days` how far from the due date a payment
-    found by name may be booked."""
+    found by name may be booked. A line in another currency than the one invoice its text
+    names (an invoice paid through the bank's conversion) settles it when it pays the
+    invoice's amount converted at the booking date's rates within `fx_tolerance_percent`
+    (0: never)."""
 
     tolerance: Decimal = Decimal("0.00")
     tolerance_percent: Decimal = Decimal("0")
@@ -167,6 +184,7 @@ class MatchPolicy:
     auto_confirm_score: float = 0.9
     name_similarity: float = 90.0
     due_window_days: int = 30
+    fx_tolerance_percent: Decimal = Decimal("0")
 
     def status_for(self, score: float) -> str:
         return "auto" if score >= self.auto_confirm_score else "suggested"
@@ -302,6 +320,7 @@ _REPEATED = {  # columns whose values many rows share
 }
 _REFERENCE_COLUMNS = ("payment_reference", "invoice_number")  # named in this order
 _NONE: frozenset[str] = frozenset()
+_NO_HITS: dict[int, bool] = {}
 
 
 def _column_lists(table: pa.Table, names: Sequence[str]) -> dict[str, list]:
@@ -331,29 +350,16 @@ def _mapped(values: list, fn: Any) -> list:
     return list(map(done.__getitem__, values))
 
 
-def _reference_index(
-    items: Mapping[str, list],
-) -> tuple[dict[str, list[int]], list[tuple[str, str]], list[tuple[str, ...]]]:
-    """The open items by reference: each normalised payment reference and invoice number
-    of MIN_REFERENCE_LENGTH or more -> the rows of the items it names, in row order; per
-    item its two references normalised (as _REFERENCE_COLUMNS); and per item the distinct
-    ones of TYPO_MIN_LENGTH or more, sorted, that a typo is looked for in."""
-    index: dict[str, list[int]] = defaultdict(list)
-    normalised = list(
-        zip(
-            map(normalise_reference, items["payment_reference"]),
-            map(normalise_reference, items["invoice_number"]),
-            strict=True,
-        )
-    )
+def _typo_references(normalised: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """Per item, from its payment reference and invoice number normalised (as
+    _REFERENCE_COLUMNS), the distinct ones of TYPO_MIN_LENGTH or more, sorted, that a typo
+    is looked for in. (Which items a line names is looked up column-wise:
+    closeflow.reconcile_exact.reference_hits.)"""
     refs: list[tuple[str, ...]] = []
-    for i, (reference, number) in enumerate(normalised):
+    for reference, number in normalised:
         keys = (reference,) if reference == number else sorted((reference, number))
-        for key in keys:
-            if len(key) >= MIN_REFERENCE_LENGTH:
-                index[key].append(i)
         refs.append(tuple([key for key in keys if len(key) >= TYPO_MIN_LENGTH]))
-    return index, normalised, refs
+    return refs
 
 
 def _amount_index(amounts: list, currencies: list[str]) -> dict[str, dict[Decimal, list[int]]]:
@@ -365,13 +371,36 @@ def _amount_index(amounts: list, currencies: list[str]) -> dict[str, dict[Decima
     return by_amount
 
 
-def _booking_order(lines: Mapping[str, list]) -> list[int]:
-    """The line rows in booking-date order, then statement, then position (_line_order)."""
-    keys = [
-        (day or dt.date.min, *_line_order(line_id))
-        for day, line_id in zip(lines["booking_date"], lines["line_id"], strict=True)
-    ]
-    return sorted(range(len(keys)), key=keys.__getitem__)
+def _booking_order(bank_lines: pa.Table) -> np.ndarray:
+    """The line rows in booking-date order, then statement, then position (_line_order),
+    sorted column-wise (a stable sort on the same keys); line ids whose position is not
+    plain digits that Python reads as digits (or too many of them) take the keys
+    themselves."""
+    ids = bank_lines.column("line_id").combine_chunks()
+    days = bank_lines.column("booking_date").combine_chunks()
+    parts = pc.extract_regex(ids, r"(?s)^(?P<statement>.*):(?P<position>[^:]*)$")  # rpartition
+    colon = parts.is_valid()
+    statement = pc.if_else(colon, pc.struct_field(parts, "statement"), "")
+    position = pc.if_else(colon, pc.struct_field(parts, "position"), ids)
+    digits = pc.fill_null(pc.match_substring_regex(position, "^[0-9]{1,18}$"), False)
+    odd = pc.filter(position, pc.invert(digits)).to_pylist()
+    if ids.null_count or any(p.isdigit() for p in odd):
+        keys = [
+            (day or dt.date.min, *_line_order(line_id))
+            for day, line_id in zip(days.to_pylist(), ids.to_pylist(), strict=True)
+        ]
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__), np.int64)
+    no_day = (dt.date.min - dt.date(1970, 1, 1)).days
+    table = pa.table(
+        {
+            "day": pc.fill_null(days.cast(pa.int32()), no_day),
+            "statement": pc.if_else(digits, statement, ids),
+            "position": pc.if_else(digits, position, "0").cast(pa.int64()),
+            "line_id": ids,
+        }
+    )
+    keys = [(name, "ascending") for name in table.column_names]
+    return pc.sort_indices(table, sort_keys=keys).to_numpy(zero_copy_only=False)
 
 
 def _fitting_subsets(amounts: list[Decimal], target: Decimal) -> list[tuple[int, ...]]:
@@ -415,12 +444,15 @@ def reconcile(
     policy: MatchPolicy | None = None,
     supplier_names: Mapping[str, Sequence[str]] | None = None,
     decisions: PersonDecisions | None = None,
+    fx_rate: Callable[[str, dt.date], Decimal | None] | None = None,
 ) -> ReconcileResult:
     """Match `bank_lines` (BANK_LINES) to `open_items` (OPEN_ITEMS): by reference and
     amount, then by counterparty account and amount, then by a reference one typo off,
     then by counterparty name (the module docstring has the passes). `supplier_names`
     maps a supplier id to its names and aliases (suppliers.yml); `decisions` are what
-    people confirmed and rejected."""
+    people confirmed and rejected; `fx_rate(currency, day)` is a currency's rate to the
+    functional currency on a day (None: unknown), which an invoice paid in another
+    currency is converted with."""
     policy = policy or MatchPolicy()
     decisions = decisions or PersonDecisions()
     supplier_names = supplier_names or {}
@@ -428,27 +460,66 @@ def reconcile(
     _money_columns_are_decimal(open_items, "amount_open", "open_items")
     bank_lines = conform(bank_lines, BANK_LINES)
     open_items = conform(open_items, OPEN_ITEMS)
-    lines = _column_lists(bank_lines, _LINE_COLUMNS)
-    items = _column_lists(open_items, _ITEM_COLUMNS)
+    references = normalised_references(open_items, normalise_reference)
+    longest = max(_longest(r, MIN_REFERENCE_LENGTH) for r in references)
+    known_accounts = {
+        _norm_account(a) for a in pc.unique(open_items.column("supplier_account")).to_pylist()
+    } - {""}
+    everyone = _booking_order(bank_lines)  # every line row, in booking order
+    place = np.empty(bank_lines.num_rows, np.int64)  # line row -> its place in that order
+    place[everyone] = np.arange(bank_lines.num_rows)
+
+    # what each line's texts name, and the common case settled, column-wise
+    # (closeflow.reconcile_exact); the rest line by line below, on the lines and items it
+    # leaves, which it settles whatever those do
+    hits = reference_hits(
+        bank_lines, references, MIN_REFERENCE_LENGTH, longest, _CJK, reference_candidates
+    )
+    exact = settle_exact(
+        bank_lines,
+        open_items,
+        hits,
+        references,
+        MIN_REFERENCE_LENGTH,
+        place,
+        {*decisions.confirmed, *(line_id for line_id, _ in decisions.rejected)},
+        {c.item_id for confirmed in decisions.confirmed.values() for c in confirmed},
+    )
+    line_rows = _rows_but(bank_lines.num_rows, exact.line_rows)
+    item_rows = _rows_but(open_items.num_rows, exact.item_rows)
+    lines = _column_lists(bank_lines.take(pa.array(line_rows)), _LINE_COLUMNS)
+    items = _column_lists(open_items.take(pa.array(item_rows)), _ITEM_COLUMNS)
     item_ids = items["item_id"]
     row_of = {item_id: i for i, item_id in enumerate(item_ids)}
     rejected: dict[str, set[str]] = defaultdict(set)
     for line_id, item_id in decisions.rejected:
         rejected[line_id].add(item_id)
 
-    index, item_refs, refs = _reference_index(items)
-    longest = max((len(k) for k in index), default=0)
+    reference, number = (r.take(pa.array(item_rows)).to_pylist() for r in references)
+    item_refs = list(zip(reference, number, strict=True))
+    refs = _typo_references(item_refs)
     item_currency = _mapped(items["currency"], lambda c: (c or "").upper())
     item_account = _mapped(items["supplier_account"], _norm_account)
-    known_accounts = set(item_account) - {""}
     by_amount = _amount_index(items["amount_open"], item_currency)
 
-    order = _booking_order(lines)
-    position = [0] * bank_lines.num_rows  # line row -> its place in `order`
-    for k, n in enumerate(order):
-        position[n] = k
+    row_to_n = np.full(bank_lines.num_rows, -1, np.int64)  # line row -> n (lines' index)
+    row_to_n[line_rows] = np.arange(len(line_rows))
+    order = [n for n in row_to_n[everyone].tolist() if n >= 0]
+    position = place[line_rows].tolist()  # n -> its place among all lines
+    item_to_i = np.full(open_items.num_rows, -1, np.int64)  # item row -> i (items' index)
+    item_to_i[item_rows] = np.arange(len(item_rows))
+    named_by: dict[int, dict[int, bool]] = defaultdict(dict)  # n -> {i: via its reference}
+    left = row_to_n[hits.line] >= 0
+    for n, i, via in zip(
+        row_to_n[hits.line[left]].tolist(),
+        item_to_i[hits.item[left]].tolist(),  # an item a left line names is left too
+        hits.via_payment_reference[left].tolist(),
+        strict=True,
+    ):
+        named_by[n][i] = via
     settled_by: dict[int, str] = {}  # item row -> bank_line_id that settled it
     matches: dict[str, list[Any]] = {name: [] for name in MATCHES.names}  # column by column
+    match_places: list[int] = []  # per match row: where it goes among all lines' matches
     unmatched: list[int] = []
     review: list[dict[str, str]] = []
 
@@ -496,12 +567,9 @@ def reconcile(
                         [],
                     )
 
-        words = reference_candidates(lines["remittance_info"][n], longest) | reference_candidates(
-            lines["end_to_end_id"][n], longest
-        )
-        found = {i for w in words for i in index.get(w, ())}
+        found = named_by.get(n, _NO_HITS)  # the items the line's words name (index.get)
         hits = sorted(
-            {i for i in found if item_ids[i] not in no} if no else found,
+            [i for i in found if item_ids[i] not in no] if no else found,
             key=item_ids.__getitem__,
         )
         exact = [
@@ -514,11 +582,18 @@ def reconcile(
         ]
         free = [i for i in exact if i not in settled_by]
 
-        def named(i: int) -> str:  # the item's reference as the text gives it
-            for column, normalised in zip(_REFERENCE_COLUMNS, item_refs[i], strict=True):
-                if normalised in words:
-                    return items[column][i]
-            return name(i)
+        def named(i: int) -> str:  # the item's reference as the text gives it (i in hits)
+            if 0 < len(item_refs[i][0]) < MIN_REFERENCE_LENGTH:  # not indexed: in the words?
+                words = reference_candidates(
+                    lines["remittance_info"][n], longest
+                ) | reference_candidates(lines["end_to_end_id"][n], longest)
+                for column, normalised in zip(_REFERENCE_COLUMNS, item_refs[i], strict=True):
+                    if normalised in words:
+                        return items[column][i]
+                return name(i)
+            # a payment reference among the words is indexed, so found names it; else the
+            # invoice number is how the text names it
+            return items[_REFERENCE_COLUMNS[0] if found[i] else _REFERENCE_COLUMNS[1]][i]
 
         if len(free) == 1:
             i = free[0]
@@ -555,6 +630,19 @@ def reconcile(
             if abs(paid) < abs(owed):
                 why = f"the text names {named(i)}; it pays {abs(paid):,.2f} of {abs(owed):,.2f}"
                 return _Proposal.of(RULE_REFERENCE_PARTIAL, ((i, paid, ZERO),), why), None, []
+        if not exact and not open_hits and paid is not None and fx_rate is not None:
+            converted = _fx_match(
+                paid, currency, lines["booking_date"][n], hits, settled_by, items, item_currency,
+                fx_rate, policy,
+            )  # fmt: skip
+            if converted is not None:
+                i, owed, expected, rate = converted
+                why = (
+                    f"the text names {named(i)}; it pays {_fmt(paid, currency)} for "
+                    f"{abs(owed):,.2f} {item_currency[i]} open, {abs(expected):,.2f} {currency} "
+                    f"at the rates of {lines['booking_date'][n]:%Y-%m-%d} ({rate})"
+                )
+                return _Proposal.of(RULE_REFERENCE_FX, ((i, owed, ZERO),), why), None, []
         if hits or paid is None:
             return None, problem or _reason(lines, items, n, hits, exact, free, settled_by), hits
         same_amount = [i for i in by_amount.get(currency, {}).get(paid, ()) if usable(i)]
@@ -609,9 +697,10 @@ def reconcile(
                 return None, problem or reason, rows
         return None, problem or NO_MATCH, []
 
-    def record(n: int, p: _Proposal, status: str) -> None:
+    def record(n: int, p: _Proposal, status: str, later: int = 0) -> None:
         line_id = lines["line_id"][n]
         for i, part, diff in p.parts:
+            match_places.append(later + position[n])
             if status != "suggested":
                 settled_by[i] = line_id
             row = {
@@ -680,14 +769,15 @@ def reconcile(
             record(n, p, p.status or "auto")
         else:
             waiting.append(n)
+    after = bank_lines.num_rows  # the suggestions' round comes after every line's first
     for n in waiting:
         p, reason, candidates = propose(n)
         if p is None:
             leave(n, reason or NO_MATCH, candidates, None)
         elif p.status == "confirmed" or policy.status_for(p.score) == "auto":
-            record(n, p, p.status or "auto")
+            record(n, p, p.status or "auto", after)
         else:
-            record(n, p, "suggested")
+            record(n, p, "suggested", after)
             rows = [i for i, _, _ in p.parts]
             reason = (
                 f"suggested match, score {p.score:.2f} ({p.rule}): invoice "
@@ -701,14 +791,78 @@ def reconcile(
     review_order = {
         lines["line_id"][n]: position[n] for n in order if lines["line_id"][n] in reviewed
     }
+    settled_ids = bank_lines.column("line_id").take(pa.array(exact.line_rows)).to_pylist()
+    for line_id, k in zip(settled_ids, place[exact.line_rows].tolist(), strict=True):
+        if line_id in reviewed:  # a line id twice: the later line's place, as over all lines
+            review_order[line_id] = max(review_order[line_id], k)
     review.sort(key=lambda r: review_order[r["item_id"]])
 
+    rule = RULE_REFERENCE_EXACT
+    both = pa.concat_tables(
+        [
+            pa.Table.from_pydict(matches, schema=MATCHES),
+            exact_matches(exact, bank_lines, open_items, rule, SCORES[rule], run_id),
+        ]
+    )
+    places = np.concatenate([np.array(match_places, np.int64), place[exact.line_rows]])
+    unmatched_rows = line_rows[np.array(unmatched, np.int64)]
     return ReconcileResult(
-        matches=pa.Table.from_pydict(matches, schema=MATCHES),
-        unmatched_lines=bank_lines.take(pa.array(unmatched, type=pa.int64())),
+        matches=both.take(pa.array(np.argsort(places, kind="stable"))).combine_chunks(),
+        unmatched_lines=bank_lines.take(pa.array(unmatched_rows, type=pa.int64())),
         review=review,
         run_id=run_id,
     )
+
+
+def _rows_but(size: int, taken: np.ndarray) -> np.ndarray:
+    """The rows 0..size-1 but `taken`, in order."""
+    left = np.ones(size, bool)
+    left[taken] = False
+    return np.flatnonzero(left)
+
+
+def _longest(references: pa.Array, shortest: int) -> int:
+    """The length of the longest of `references` that is `shortest` or longer (0: none)."""
+    lengths = pc.utf8_length(references)
+    return pc.max(pc.if_else(pc.greater_equal(lengths, shortest), lengths, 0)).as_py() or 0
+
+
+def _fx_match(
+    paid: Decimal,
+    currency: str,
+    day: dt.date | None,
+    hits: list[int],
+    settled_by: Mapping[int, str],
+    items: Mapping[str, list],
+    item_currency: list[str],
+    fx_rate: Callable[[str, dt.date], Decimal | None],
+    policy: MatchPolicy,
+) -> tuple[int, Decimal, Decimal, Decimal] | None:
+    """The one open invoice in another currency that the line's text names and that it
+    pays, converted at the day's rates, within `policy.fx_tolerance_percent`: (its row,
+    its open amount, that amount in the line's currency, the rate), else None."""
+    if not policy.fx_tolerance_percent or day is None:
+        return None
+    other = [
+        i
+        for i in hits
+        if i not in settled_by
+        and items["amount_open"][i] is not None
+        and item_currency[i] != currency
+        and (items["amount_open"][i] > 0) == (paid > 0)
+    ]
+    if len(other) != 1:
+        return None
+    i = other[0]
+    owed = items["amount_open"][i]
+    theirs, ours = fx_rate(item_currency[i], day), fx_rate(currency, day)
+    if not theirs or not ours:
+        return None
+    rate = theirs / ours  # one unit of the invoice's currency in the line's
+    expected = (owed * rate).quantize(Decimal("0.01"))
+    if abs(expected - paid) > abs(expected) * policy.fx_tolerance_percent / 100:
+        return None
+    return i, owed, expected, rate.quantize(Decimal("0.000001"))
 
 
 def _paid(amount: Decimal | None, currency: str) -> str:

@@ -23,7 +23,7 @@ from closeflow.money import round_money, round_rate
 from closeflow.open_items import open_items_as_of, payables_accounts, refresh_open_items
 from closeflow.periods import period_locks
 from closeflow.posting.engine import entry_id_for
-from closeflow.reconcile import MatchPolicy
+from closeflow.reconcile import RULE_REFERENCE_FX, MatchPolicy
 from closeflow.review import review_item
 from closeflow.runtime import Runtime, Window, period_of
 from closeflow.steps import StepSummary, warehouse_step
@@ -44,6 +44,7 @@ def match_policy(rt: Runtime) -> MatchPolicy:
         auto_confirm_score=rec.auto_confirm_score,
         name_similarity=rec.name_similarity,
         due_window_days=rec.due_window_days,
+        fx_tolerance_percent=rec.fx_tolerance_percent,
     )
 
 
@@ -145,6 +146,7 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         match_policy(rt),
         supplier_names(rt),
         decisions_as_of(rt, window),
+        lambda currency, day: fx.rate(currency, day, cfg.functional_currency),
     )
     # a suggestion is written once, the night it is first made
     suggested_before = {
@@ -207,7 +209,11 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         eid = entry_id_for(source_type, source_id)
         day, moved = locks.place(day)  # never into a closed period
         desc = f"{desc} ({moved})" if moved else desc
-        for n, (account, amount, amount_txn) in enumerate(legs, start=1):
+        for n, leg in enumerate(legs, start=1):
+            # (account, functional amount, transaction amount[, its currency, its rate]):
+            # a leg in another currency than the entry's (an invoice paid in another one)
+            account, amount, amount_txn, *other = leg
+            leg_currency, leg_rate = other if other else (currency, rate)
             journal.append(
                 {
                     "entry_id": eid,
@@ -216,9 +222,9 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
                     "period": period_of(day),
                     "account": account,
                     "amount": amount,
-                    "currency": currency,
+                    "currency": leg_currency,
                     "amount_txn": amount_txn,
-                    "fx_rate": round_rate(rate),
+                    "fx_rate": round_rate(leg_rate),
                     "cost_center": cost_center,
                     "supplier_id": supplier,
                     "source_type": source_type,
@@ -272,16 +278,19 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
         ap_functional, ap_txn = posted.get(m["item_id"], (Decimal(0), Decimal(0)))
         share = m["matched_amount"] / ap_txn if ap_txn else Decimal(0)
         ap_amount = round_money(ap_functional * share)
-        paid_txn = -(m["matched_amount"] - m["difference"])  # the part of the line it takes
+        ap_leg: tuple = (item["ap_account"] or cfg.ap_account, ap_amount, m["matched_amount"])
+        if m["rule"] == RULE_REFERENCE_FX:  # paid in the line's currency for one in another
+            paid_txn = line["amount"]  # the whole line pays the whole invoice
+            item_rate = fx.rate(item["currency"], line["booking_date"], cfg.functional_currency)
+            ap_leg = (*ap_leg, item["currency"], item_rate or Decimal(0))
+        else:
+            paid_txn = -(m["matched_amount"] - m["difference"])  # the part of the line it takes
         bank_amount = round_money(paid_txn * rate)
-        legs = [
-            (item["ap_account"] or cfg.ap_account, ap_amount, m["matched_amount"]),
-            (bank_acct, bank_amount, paid_txn),
-        ]
+        legs = [ap_leg, (bank_acct, bank_amount, paid_txn)]
         if m["difference"]:  # paid less (or more) within the tolerance: written off
             written_off = -round_money(m["difference"] * rate)
             legs.append((m["difference_account"], written_off, -m["difference"]))
-        residual = -sum(amount for _, amount, _ in legs)
+        residual = -sum(leg[1] for leg in legs)  # (account, functional amount, ...)
         if residual:  # what the rates leave: the FX difference
             legs.append((cfg.fx_difference_account, residual, Decimal(0)))
         entry(

@@ -63,6 +63,20 @@ def _runtime(tmp_path, url: str):
     rt.warehouse.dispose()
 
 
+def _received(sha: str, number: str) -> dict:
+    """The manifest row of an invoice file received on the 5th and extracted."""
+    return {
+        "file_sha256": sha,
+        "source_uri": f"inbox/{number}.pdf",
+        "received_at": dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC),
+        "size_bytes": 1000,
+        "media_type": "application/pdf",
+        "status": "extracted",
+        "run_id": "ingest:2026-01-05",
+        "kind": "invoice",
+    }
+
+
 def _invoices(rt: Runtime) -> None:
     rows, lines, files = [], [], []
     for iid, supplier, name, number, net in (
@@ -101,18 +115,7 @@ def _invoices(rt: Runtime) -> None:
                 "tax_amount": tax,
             }
         )
-        files.append(
-            {
-                "file_sha256": iid,
-                "source_uri": f"inbox/{number}.pdf",
-                "received_at": dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC),
-                "size_bytes": 1000,
-                "media_type": "application/pdf",
-                "status": "extracted",
-                "run_id": "ingest:2026-01-05",
-                "kind": "invoice",
-            }
-        )
+        files.append(_received(iid, number))
     with rt.warehouse.transaction() as t:
         t.insert("invoices", rows)
         t.insert("invoice_lines", lines)
@@ -359,3 +362,73 @@ def test_match_undo_at_the_command_line(embedded, monkeypatch, capsys) -> None:
     assert "bank line S0112:1 undone" in out and "reverses the payment entry" in out
     assert main(["match", "undo", "S0112:1", "--by", "anna", "--reason", "again"]) == 2
     assert "undone already" in capsys.readouterr().err
+
+
+def test_an_invoice_in_yuan_paid_from_the_euro_account_clears_it_at_the_days_rate(rt) -> None:
+    """A CNY invoice paid from the EUR account (the bank converts, at a margin): the
+    payment entry clears the payable in yuan, credits the bank in euros, and books what
+    the rates leave as an FX difference; the entry balances and nothing stays open."""
+    cny = "c" * 64
+    invoice = {
+        "invoice_id": cny,
+        "supplier_id": "SUP-007",
+        "supplier_name": "Kontor Büromarkt GmbH",
+        "invoice_number": "CN-20260042",
+        "invoice_date": DAY,
+        "due_date": DAY + dt.timedelta(days=30),
+        "currency": "CNY",
+        "subtotal": D("10000.00"),
+        "tax_amount": D("1300.00"),
+        "total": D("11300.00"),
+        "document_type": "invoice",
+        "payment_reference": "CN-20260042",
+        "status": "extracted",
+        "period": "2026-01",
+        "run_id": "ingest:2026-01-05",
+    }
+    with rt.warehouse.transaction() as t:
+        t.insert("invoices", [invoice])
+        t.insert("file_manifest", [_received(cny, "CN-20260042")])
+        t.insert(
+            "invoice_lines",
+            [
+                {
+                    "invoice_id": cny,
+                    "line_no": 1,
+                    "description": "Printer paper A4",
+                    "quantity": D(1),
+                    "unit_price": D("10000.00"),
+                    "amount": D("10000.00"),
+                    "tax_rate": D("0.13"),
+                    "tax_amount": D("1300.00"),
+                }
+            ],
+        )
+    post(rt, Window.day(DAY, rt.tz))
+    rate = rt.company.fx.rate("CNY", PAID, "EUR")
+    paid = (D("11300.00") * rate * D("1.008")).quantize(D("0.01"))  # the bank's margin
+    _statement(rt, PAID, [(f"-{paid}", "Kontor Büromarkt", "货款 CN-20260042")])
+    reconcile_window(rt, Window.day(PAID, rt.tz))
+    [m] = rt.warehouse.query(f"SELECT * FROM {rt.warehouse.schema}.matches").to_pylist()
+    assert (m["rule"], m["status"], m["matched_amount"]) == (
+        "reference+fx_amount",
+        "auto",
+        D("11300.00"),
+    )
+    raw = rt.warehouse.schema
+    legs = rt.warehouse.query(
+        f"SELECT account, amount, currency, amount_txn FROM {raw}.journal_lines "
+        f"WHERE source_type = 'payment' ORDER BY line_no"
+    ).to_pylist()
+    payable = -rt.warehouse.scalar(
+        f"SELECT SUM(amount) FROM {raw}.journal_lines WHERE source_id = :i AND account = '2000'",
+        {"i": cny},
+    )
+    assert [(r["account"], r["currency"], r["amount_txn"]) for r in legs] == [
+        ("2000", "CNY", D("11300.00")),
+        ("1200", "EUR", -paid),
+        ("7900", "EUR", D("0.00")),
+    ]
+    assert legs[0]["amount"] == payable and legs[1]["amount"] == -paid
+    assert sum(r["amount"] for r in legs) == 0
+    assert cny not in {r["item_id"] for r in open_items_as_of(rt, None).to_pylist()}

@@ -17,6 +17,7 @@ from closeflow.reconcile import (
     RULE_COUNTERPARTY,
     RULE_COUNTERPARTY_NAME,
     RULE_REFERENCE_EXACT,
+    RULE_REFERENCE_FX,
     RULE_REFERENCE_PARTIAL,
     RULE_REFERENCE_SEVERAL,
     RULE_REFERENCE_TOLERANCE,
@@ -509,3 +510,59 @@ def test_typo_matching_compares_only_items_of_the_amount() -> None:
     assert result.matches.num_rows >= 1_990
     assert {m["rule"] for m in result.matches.to_pylist()} == {RULE_REFERENCE_TYPO}
     assert took < 20, took
+
+
+CNY_RATES = {("CNY", dt.date(2026, 1, 9)): D("0.128000"), ("EUR", dt.date(2026, 1, 9)): D(1)}
+
+
+def _fx(currency: str, day: dt.date) -> Decimal | None:
+    return CNY_RATES.get((currency, day))
+
+
+def _run_fx(paid: str, fx_tolerance: str = "3", rates=_fx):
+    return reconcile(
+        pa.Table.from_pylist([line(1, paid, "货款 CN-20260042")], schema=BANK_LINES),
+        pa.Table.from_pylist(
+            [item("cn-42", "CN-20260042", "10000.00", ccy="CNY")], schema=OPEN_ITEMS
+        ),
+        RUN,
+        MatchPolicy(fx_tolerance_percent=D(fx_tolerance)),
+        fx_rate=rates,
+    )
+
+
+def test_an_invoice_paid_from_an_account_in_another_currency_matches_at_the_days_rate() -> None:
+    """10,000.00 CNY at 0.128 is 1,280.00 EUR; the bank converted at 1,290.00 (0.8 % more):
+    within the 3 % margin, the line settles the whole invoice, in its own currency."""
+    result = _run_fx("-1290.00")
+    [m] = result.matches.to_pylist()
+    assert (m["rule"], m["status"], m["matched_amount"], m["difference"]) == (
+        RULE_REFERENCE_FX,
+        "auto",
+        D("10000.00"),
+        D("0.00"),
+    )
+    assert m["why"] == (
+        "the text names CN-20260042; it pays 1,290.00 EUR for 10,000.00 CNY open, "
+        "1,280.00 EUR at the rates of 2026-01-09 (0.128000)"
+    )
+    assert result.unmatched_lines.num_rows == 0
+
+
+@pytest.mark.parametrize(
+    ("paid", "tolerance", "rates"),
+    [
+        ("-1400.00", "3", _fx),  # 9.4 % more than the converted amount: not a conversion
+        ("-1290.00", "0", _fx),  # the company takes no conversion margin
+        ("-1290.00", "3", lambda c, d: None),  # no rate for the day
+    ],
+)
+def test_an_fx_payment_outside_the_margin_or_without_a_rate_goes_to_review(
+    paid, tolerance, rates
+) -> None:
+    result = _run_fx(paid, tolerance, rates)
+    assert result.matches.num_rows == 0
+    assert result.review[0]["reason"].startswith(
+        f"payment of {D(paid).copy_abs():,.2f} EUR references invoice CN-20260042 but "
+        "10,000.00 CNY is open"
+    )

@@ -36,6 +36,7 @@ OPENING_BALANCE = {"EUR": Decimal("25000.00"), "CNY": Decimal("0.00")}
 CAPITAL_HOLDING = "Closeflow Holding AG"  # pays in the capital on the first day
 # company.yml's reconciliation policy: a difference of up to 2.5 % and 250.00 is written off
 TOLERANCE, TOLERANCE_PERCENT = Decimal("250.00"), Decimal("2.5")
+FX_TOLERANCE_PERCENT = Decimal("3")  # a bank's conversion margin on a foreign payment
 CUSTOMERS = (
     "Hafenkante Handels GmbH",
     "Morgenrot Media AG",
@@ -159,12 +160,14 @@ def company_yml(company: CompanyIdentity, first_period: str) -> str:
             "# a payment within 2.5 % (at most 250.00) of what is open settles the invoice, the",
             "# difference written off (paid less: a cash discount taken, to discounts received;",
             "# a charge: bank fees); a match scoring below auto_confirm_score waits for a",
-            "# person's confirmation",
+            "# person's confirmation; an invoice paid from an account in another currency",
+            "# settles when the line is within 3 % of its amount at the day's rates",
             "reconciliation:",
             f"  tolerance: {_q(str(TOLERANCE))}",
             f"  tolerance_percent: {_q(str(TOLERANCE_PERCENT))}",
             f"  underpaid_account: {_q(DISCOUNT_ACCOUNT)}",
             "  auto_confirm_score: 0.9",
+            f"  fx_tolerance_percent: {_q(str(FX_TOLERANCE_PERCENT))}",
             "",
         ]
     )

@@ -126,7 +126,7 @@ def generate(
     write_inbox(home / "inbox", docs)
 
     report("bank", 0, 1)
-    lines = plan_bank_lines(seed, window, company, docs)
+    lines = plan_bank_lines(seed, window, company, docs, rates)
     statements = build_statements(window, company, lines)
     write_bank_inbox(home, statements)
     report("bank", 1, 1)

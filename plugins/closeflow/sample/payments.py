@@ -55,8 +55,9 @@ LineKind = Literal[
     "cash_discount",
     "refund_fee_deducted",
     "several_invoices",
+    "fx_paid",
 ]
-ExpectedMatch = Literal["exact", "partial", "tolerance", "several", "none"]
+ExpectedMatch = Literal["exact", "partial", "tolerance", "several", "fx", "none"]
 # closeflow.reconcile's rules, as the truth names them
 RULE_EXACT, RULE_SEVERAL = "reference+exact_amount", "reference+several"
 RULE_TOLERANCE, RULE_PARTIAL = "reference+tolerance", "reference+partial"
@@ -65,11 +66,13 @@ RULE_IBAN, RULE_TYPO, RULE_NAME = (
     "reference~typo+amount",
     "counterparty~name+amount",
 )
+RULE_FX = "reference+fx_amount"
 # the harder cases each month (taken from its exact payments and refunds, by a stream of
 # their own): kind, how many, and which lines may become one (EUR: the supplier's IBAN
 # is on its invoices; CNY: it is not)
 HARDER = (
     ("typo_reference", 1, "CNY"),  # found by the typo pass
+    ("fx_paid", 1, "CNY"),  # a yuan invoice paid from the euro account, the bank converting
     ("typo_reference", 1, "EUR"),  # the supplier's IBAN and the amount find it first
     ("no_reference", 1, "EUR"),
     ("name_only", 1, "EUR"),
@@ -79,6 +82,7 @@ HARDER = (
 SEVERAL_PAIRS = 1  # pairs of one supplier's exact payments paid by one line, each month
 HARDER_EVERY = 4  # at most one harder case per this many of a month's eligible lines
 CASH_DISCOUNT = Decimal("0.02")
+FX_MARGIN = Decimal("1.008")  # what a bank charges over the day's rate to convert
 # with company.yml's tolerance (2.5 %, at most 250.00) a 2 % discount is written off,
 # a 3 % short payment stays a partial one
 NAME_WINDOW_DAYS = 30  # company.yml's due_window_days (the default)
@@ -204,9 +208,15 @@ def _short_name(name: str) -> str:
     return " ".join(kept or words).upper()
 
 
-def _harder(rng: random.Random, kind: str, line: BankLine, doc: InboxDocument) -> BankLine | None:
+def _harder(
+    rng: random.Random,
+    kind: str,
+    line: BankLine,
+    doc: InboxDocument,
+    rates: dict[dt.date, Decimal] | None = None,
+) -> BankLine | None:
     """`line` (an exact payment or a refund) made into a harder case of `kind`, or None
-    when it cannot be one."""
+    when it cannot be one. `rates` (EUR per CNY by day) convert an `fx_paid` line."""
     invoice = doc.invoice
     supplier = invoice.supplier
     ref = invoice.payment_reference
@@ -225,6 +235,18 @@ def _harder(rng: random.Random, kind: str, line: BankLine, doc: InboxDocument) -
         )
     if line.kind != "payment":
         return None
+    if kind == "fx_paid":
+        rate = (rates or {}).get(line.booking_date)
+        if line.currency != "CNY" or rate is None:
+            return None
+        return replace(
+            line,
+            currency="EUR",
+            amount=-round_money(-line.amount * rate * FX_MARGIN),
+            kind="fx_paid",
+            expected_match="fx",
+            expected_match_rule=RULE_FX,
+        )
     eur = supplier.iban is not None  # EUR suppliers: the invoice names their IBAN
     if kind == "typo_reference":
         typo = _typo(rng, ref)
@@ -270,7 +292,12 @@ def _harder(rng: random.Random, kind: str, line: BankLine, doc: InboxDocument) -
     raise ValueError(f"unknown harder case {kind!r}")
 
 
-def _make_harder(seed: int, lines: list[BankLine], docs: dict[str, InboxDocument]) -> list:
+def _make_harder(
+    seed: int,
+    lines: list[BankLine],
+    docs: dict[str, InboxDocument],
+    rates: dict[dt.date, Decimal] | None = None,
+) -> list:
     """Each month's quota of harder cases (HARDER), from its exact payments and refunds
     in an order drawn from the seed; then SEVERAL_PAIRS pairs paid by one line; in all
     at most one per HARDER_EVERY of those lines."""
@@ -293,7 +320,7 @@ def _make_harder(seed: int, lines: list[BankLine], docs: dict[str, InboxDocument
                     break
                 if currency != "any" and out[k].currency != currency:
                     continue
-                made = _harder(rng, kind, out[k], docs[out[k].invoice_sha256])
+                made = _harder(rng, kind, out[k], docs[out[k].invoice_sha256], rates)
                 if made is not None:
                     out[k] = made
                     pool.remove(k)
@@ -479,9 +506,14 @@ def _month_lines(rng: random.Random, chunk: DateRange, company: CompanyIdentity)
 
 
 def plan_bank_lines(
-    seed: int, window: DateRange, company: CompanyIdentity, docs: list[InboxDocument]
+    seed: int,
+    window: DateRange,
+    company: CompanyIdentity,
+    docs: list[InboxDocument],
+    rates: dict[dt.date, Decimal] | None = None,
 ) -> list[BankLine]:
-    """Every bank line of the window, both accounts, in no particular order."""
+    """Every bank line of the window, both accounts, in no particular order; `rates`
+    (EUR per CNY by day) for the yuan invoices paid from the euro account."""
     lines: list[BankLine] = []
     first = window.business_days()
     if not first:
@@ -520,7 +552,7 @@ def plan_bank_lines(
             line = _invoice_line(stream(seed, "pay", doc.sha256, doc.name), doc, window, n)
             if line is not None:
                 lines.append(line)
-    lines = _make_harder(seed, lines, {d.sha256: d for d in docs})
+    lines = _make_harder(seed, lines, {d.sha256: d for d in docs}, rates)
     for chunk in window.chunks():
         lines += _month_lines(stream(seed, "bank", chunk.start.isoformat()), chunk, company)
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import random
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from decimal import Decimal
@@ -98,6 +99,13 @@ def test_payments_quote_their_invoice(sample) -> None:
         for d in sample.documents
         if d["expected_status"] == "extracted" and d["invoice"]
     }
+    rates = {  # EUR per CNY, as the company folder gives them
+        day: rate
+        for day, _, rate in (
+            row.split(",")
+            for row in (sample.home / "company" / "fx_rates.csv").read_text().splitlines()[1:]
+        )
+    }
     kinds = defaultdict(int)
     for line in sample.bank_lines:
         kinds[line["kind"]] += 1
@@ -110,8 +118,15 @@ def test_payments_quote_their_invoice(sample) -> None:
         assert line["expected_rule"] is None and line["expected_match_rule"]
         assert line["invoice_sha256s"][0] == line["invoice_sha256"]
         invoice = invoices[line["invoice_sha256"]]
-        assert invoice["currency"] == line["currency"]
         total = Decimal(invoice["total"])
+        if line["kind"] == "fx_paid":  # a yuan invoice paid from the euro account
+            assert (invoice["currency"], line["currency"]) == ("CNY", "EUR")
+            rate = Decimal(rates[line["booking_date"]])
+            converted = (total * rate * Decimal("1.008")).quantize(Decimal("0.01"))
+            assert amount == -converted and line["expected_match_rule"] == "reference+fx_amount"
+            assert invoice["payment_reference"] in line["remittance_info"]
+            continue
+        assert invoice["currency"] == line["currency"]
         text = line["remittance_info"]
         if line["kind"] in ("no_reference", "name_only", "typo_reference"):
             # no reference (or a mistyped one): the exact total, found another way
@@ -144,3 +159,32 @@ def test_statement_mtime_is_22_00_on_the_statement_day(sample) -> None:
         day = dt.date.fromisoformat(path.stem.rsplit("_", 1)[1])
         expected = dt.datetime.combine(day, dt.time(22), tzinfo=berlin)
         assert path.stat().st_mtime == expected.timestamp()
+
+
+def test_a_yuan_payment_made_from_the_euro_account() -> None:
+    """The harder case `fx_paid`: a yuan invoice's payment moved to the euro account, the
+    amount converted at the day's rate plus the bank's margin, matched by reference+fx."""
+    from types import SimpleNamespace
+
+    from closeflow.sample.payments import BankLine, _harder
+
+    day = dt.date(2026, 1, 20)
+    line = BankLine(
+        currency="CNY",
+        booking_date=day,
+        sort_key="000001-00001",
+        amount=Decimal("-11300.00"),
+        counterparty_name="深圳市华强电子有限公司",
+        counterparty_account="6222021234567890123",
+        remittance_info="货款 CN-20260042",
+        end_to_end_id="CF-PAY-00001",
+        kind="payment",
+        expected_match="exact",
+        expected_match_rule="reference+exact_amount",
+    )
+    invoice = SimpleNamespace(supplier=SimpleNamespace(iban=None), payment_reference="CN-20260042")
+    doc = SimpleNamespace(invoice=invoice)
+    made = _harder(random.Random(1), "fx_paid", line, doc, {day: Decimal("0.128000")})
+    assert (made.currency, made.amount, made.kind) == ("EUR", Decimal("-1457.97"), "fx_paid")
+    assert (made.expected_match, made.expected_match_rule) == ("fx", "reference+fx_amount")
+    assert _harder(random.Random(1), "fx_paid", line, doc, {}) is None  # no rate that day
