@@ -16,6 +16,7 @@ from closeflow.airflow import (
     NIGHT,
     WAREHOUSE_POOL,
     default_args,
+    nightly_deadline,
     nightly_timetable,
     runtime,
     start_date,
@@ -35,6 +36,7 @@ MARTS = Asset("closeflow://marts/trial_balance")
     catchup=False,
     max_active_runs=1,
     params=window_params(NIGHT),
+    deadline=nightly_deadline(),  # done by 06:00 (CLOSEFLOW_NIGHT_DEADLINE) or on-call is told
     default_args=default_args(),
     tags=["closeflow", "ledger", "reconciliation", "dbt"],
     doc_md=__doc__,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -36,3 +39,28 @@ class SmtpServer:
 
     def __exit__(self, *exc) -> None:
         self.controller.stop()
+
+
+def airflow_connection(port: int) -> str:
+    """An Airflow SMTP connection to localhost, plain SMTP (no TLS), as the value of an
+    `AIRFLOW_CONN_...` environment variable."""
+    return json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "extra": {
+                "from_email": "closeflow@example.com",
+                "disable_ssl": True,
+                "disable_tls": True,
+                "timeout": 5,
+                "retry_limit": 0,
+            },
+        }
+    )
+
+
+def text_of(message: EmailMessage) -> str:
+    """A mail's HTML body as the text a reader sees: tags dropped, entities decoded."""
+    [body] = [p for p in message.walk() if p.get_content_type() == "text/html"]
+    return html.unescape(re.sub(r"<[^>]+>", "", body.get_content()))

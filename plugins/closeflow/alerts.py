@@ -1,55 +1,30 @@
 """Telling the on-call engineer: an alert recorded on disk, and mailed when configured.
 
 Every alert is appended to `$CLOSEFLOW_HOME/alerts/<kind>.jsonl` (one JSON object a
-line: when, the subject, the lines). When `CLOSEFLOW_SMTP_HOST` and `CLOSEFLOW_ALERT_TO`
-are set, it is also mailed, without account numbers or server paths (closeflow.masking).
-Delivering an alert never raises: a mail server that is down is logged, and the step
-that raised the alert goes on.
+line: when, the subject, the lines). When `CLOSEFLOW_ALERT_TO` names addresses, it is also
+mailed through the Airflow SMTP connection (closeflow.mail), without account numbers or
+server paths (closeflow.masking). Delivering an alert never raises: a mail server that
+is down or a connection that is not defined is logged, and whatever raised the alert goes
+on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
 import os
-import smtplib
-from email.message import EmailMessage
 from pathlib import Path
 
+from closeflow import mail
 from closeflow.masking import public_text
 
 log = logging.getLogger(__name__)
 
 
-def send_mail(
-    subject: str, body: str, to: list[str], html: str | None = None, attachments: list[Path] = ()
-) -> None:
-    """Send a mail through the SMTP server in CLOSEFLOW_SMTP_HOST/PORT."""
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = os.environ.get("CLOSEFLOW_MAIL_FROM", "closeflow@localhost")
-    msg["To"] = ", ".join(to)
-    msg.set_content(body)
-    if html:
-        msg.add_alternative(html, subtype="html")
-    for path in attachments:
-        msg.add_attachment(
-            Path(path).read_bytes(),
-            maintype="application",
-            subtype="octet-stream",
-            filename=Path(path).name,
-        )
-    host = os.environ["CLOSEFLOW_SMTP_HOST"]
-    port = int(os.environ.get("CLOSEFLOW_SMTP_PORT", "25"))
-    with smtplib.SMTP(host, port, timeout=30) as smtp:
-        smtp.send_message(msg)
-
-
 def on_call() -> list[str]:
-    """The on-call addresses (CLOSEFLOW_ALERT_TO), when mail is configured."""
-    if not os.environ.get("CLOSEFLOW_SMTP_HOST"):
-        return []
+    """The on-call addresses (CLOSEFLOW_ALERT_TO, comma-separated)."""
     return [a.strip() for a in os.environ.get("CLOSEFLOW_ALERT_TO", "").split(",") if a.strip()]
 
 
@@ -73,9 +48,9 @@ def raise_alert(home: Path, kind: str, subject: str, lines: list[str], **fields:
     if to:
         try:
             # a mail leaves the machine: no account numbers, no server paths in it
-            body = public_text("\n".join(lines))
-            send_mail(f"[closeflow] {public_text(subject)}", body, to)
-        except (OSError, smtplib.SMTPException):
+            body = "<br>\n".join(html.escape(public_text(line)) for line in lines)
+            mail.send(to, f"[closeflow] {public_text(subject)}", f"<p>{body}</p>")
+        except Exception:  # never let telling fail what it tells about
             log.exception("could not mail the alert to %s", to)
     return record
 

@@ -421,6 +421,16 @@ def _redirect_output(path: Path):
             os.close(saved[1])
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """The last nights: done or not, time, files, postings, matches, review, alerts."""
+    from closeflow.runtime import Runtime
+    from closeflow.status import night_statuses, status_lines
+
+    for line in status_lines(night_statuses(Runtime.from_env(), args.nights)):
+        print(line)
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from closeflow.pipeline import summary_lines
     from closeflow.runtime import Runtime
@@ -520,6 +530,10 @@ def build_parser() -> argparse.ArgumentParser:
     mu.add_argument("--by", required=True, help="who decides: kept in the audit trail")
     mu.add_argument("--reason", required=True, help="why the match is wrong: kept")
     mu.set_defaults(func=cmd_match)
+
+    st = sub.add_parser("status", help="the last nights: state, time, files, postings, alerts")
+    st.add_argument("--nights", type=int, default=7, help="how many nights (default 7)")
+    st.set_defaults(func=cmd_status)
 
     ru = sub.add_parser("rules", help="posting rules").add_subparsers(dest="what", required=True)
     rt = ru.add_parser("test", help="dry run: which rule fires, the entry, the changes")

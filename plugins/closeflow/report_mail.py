@@ -2,8 +2,7 @@
 
 The mail is the report's HTML as its body, with the XLSX and the CSV attached (named
 after the night: `reconciliation_2026-01-05.xlsx`), sent by the SMTP provider's
-`SmtpHook` over the Airflow connection `closeflow_smtp` (another id in
-`CLOSEFLOW_SMTP_CONN_ID`; define it in Airflow, or as `AIRFLOW_CONN_CLOSEFLOW_SMTP`).
+`SmtpHook` over the Airflow connection `closeflow_smtp` (closeflow.mail).
 Recipients are `CLOSEFLOW_REPORT_TO` (comma-separated) if set, else company.yml's
 `report_recipients`; with neither, nothing is sent and the report stays in its folder.
 
@@ -32,19 +31,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from closeflow import mail
 from closeflow.alerts import raise_alert
 from closeflow.report import report_paths
 from closeflow.runtime import Runtime, Window
 from closeflow.steps import StepSummary
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CONN_ID = "closeflow_smtp"
-
-
-def smtp_conn_id() -> str:
-    """The Airflow connection the report is sent through."""
-    return os.environ.get("CLOSEFLOW_SMTP_CONN_ID") or DEFAULT_CONN_ID
 
 
 def recipients(rt: Runtime) -> list[str]:
@@ -77,22 +70,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def send_report(
-    conn_id: str, to: list[str], subject: str, html: str, files: list[Path], sender: str | None
-) -> None:
-    """Send one HTML mail with `files` attached through the Airflow SMTP connection."""
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-    with SmtpHook(smtp_conn_id=conn_id) as hook:
-        hook.send_email_smtp(
-            to=to,
-            subject=subject,
-            html_content=html,
-            files=[str(f) for f in files],
-            from_email=sender or hook.from_email or "closeflow@localhost",
-        )
-
-
 def mail_report(rt: Runtime, window: Window, *, resend: bool = False) -> StepSummary:
     """Mail night `window`'s archived report to finance, once (see the module docstring).
 
@@ -114,7 +91,7 @@ def mail_report(rt: Runtime, window: Window, *, resend: bool = False) -> StepSum
     meta = json.loads(paths["json"].read_text(encoding="utf-8"))
     subject = meta["subject"] + (" (corrected)" if sent else "")
     html = paths["html"].read_text(encoding="utf-8")
-    conn_id = smtp_conn_id()
+    conn_id = mail.smtp_conn_id()
     record = {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "night": day,
@@ -132,7 +109,7 @@ def mail_report(rt: Runtime, window: Window, *, resend: bool = False) -> StepSum
             files.append(dated)
         record["files"] = {f.name: _sha256(f) for f in [paths["html"], *files]}
         try:
-            send_report(conn_id, to, subject, html, files, os.environ.get("CLOSEFLOW_MAIL_FROM"))
+            mail.send(to, subject, html, files, conn_id)
         except Exception as exc:  # a mail must never fail the books: record and tell
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("report %s could not be mailed to %s: %s", day, to, error)

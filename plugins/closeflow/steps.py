@@ -153,11 +153,9 @@ NIGHT_BEFORE = "night_before:"
 
 
 def step_finished(rt: Runtime, step: str, window: Window) -> bool:
-    """Whether `step` has finished for `window`: for `step="nights"`, every night of the
-    month `window` (closeflow.close.nights_missing); for `"night_before:<step>"`, that
-    step for the night before the window's, which night order needs (true when that
-    night is before go-live: nothing precedes the first night). While another process
-    writes the warehouse the answer is "not yet": the sensor asks again at its next poke."""
+    """Whether `step` has finished for `window` (see `finished`), asked the way a sensor
+    asks: while another process writes the warehouse the answer is "not yet", and the
+    sensor asks again at its next poke."""
     try:
         # a quick read under the run lock: on DuckDB, opening the file while a writer
         # holds it would fail that writer; a busy warehouse is read again at the next poke
@@ -165,30 +163,37 @@ def step_finished(rt: Runtime, step: str, window: Window) -> bool:
             run_lock.hold(rt.warehouse, f"waiting for {step} of {window.key}"),
             rt.warehouse.connected(),
         ):
-            if step == "nights":
-                from closeflow.close import nights_missing
-
-                missing = nights_missing(rt, window.key)
-                if missing:
-                    log.info("%s: %d night(s) not finished: %s", window.key, len(missing), missing)
-                return not missing
-            if step.startswith(NIGHT_BEFORE):
-                step = step.removeprefix(NIGHT_BEFORE)
-                window = Window.day(window.start - dt.timedelta(days=1), window.tz)
-                first = go_live(rt)
-                if first is None or window.start < first:
-                    log.info("%s: before go-live (%s), nothing to wait for", window.key, first)
-                    return True
-            raw = rt.warehouse.schema
-            status = rt.warehouse.scalar(
-                f"SELECT status FROM {raw}.step_runs WHERE run_id = :r",
-                {"r": window.run_key(step)},
-            )
+            return finished(rt, step, window)
     except Exception as exc:
         if not _transient(exc):
             raise
         log.warning("could not read the step log (%s): will look again", exc)
         return False
+
+
+def finished(rt: Runtime, step: str, window: Window) -> bool:
+    """Whether `step` has finished for `window`: for `step="nights"`, every night of the
+    month `window` (closeflow.close.nights_missing); for `"night_before:<step>"`, that
+    step for the night before the window's, which night order needs (true when that
+    night is before go-live: nothing precedes the first night)."""
+    if step == "nights":
+        from closeflow.close import nights_missing
+
+        missing = nights_missing(rt, window.key)
+        if missing:
+            log.info("%s: %d night(s) not finished: %s", window.key, len(missing), missing)
+        return not missing
+    if step.startswith(NIGHT_BEFORE):
+        step = step.removeprefix(NIGHT_BEFORE)
+        window = Window.day(window.start - dt.timedelta(days=1), window.tz)
+        first = go_live(rt)
+        if first is None or window.start < first:
+            log.info("%s: before go-live (%s), nothing to wait for", window.key, first)
+            return True
+    raw = rt.warehouse.schema
+    status = rt.warehouse.scalar(
+        f"SELECT status FROM {raw}.step_runs WHERE run_id = :r", {"r": window.run_key(step)}
+    )
     log.info("%s: %s", window.run_key(step), status or "not run yet")
     return status in ("success", "skipped")
 

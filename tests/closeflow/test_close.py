@@ -143,7 +143,7 @@ def test_the_close_waits_for_every_night_of_the_month(rt):
     assert close_period(rt, month).row["period"] == "2026-01"
 
 
-def test_a_night_waits_for_the_night_before_unless_it_is_the_first(rt):
+def test_a_night_waits_for_the_night_before_unless_it_is_the_first(rt, monkeypatch):
     """Night order, as the sensors ask it: nothing precedes the first night (go-live);
     after it, a night waits until the night before has finished the step."""
     from closeflow.runtime import Window
@@ -162,6 +162,17 @@ def test_a_night_waits_for_the_night_before_unless_it_is_the_first(rt):
     assert not step_finished(rt, "night_before:report", night(6))  # not reported yet
     record_step(rt, "ingest", night(6), "success", started_at=RECEIVED)
     assert step_finished(rt, "night_before:ingest", night(7))
+
+    # `closeflow airflow nights` refuses to start where its sensors would wait forever
+    from closeflow.airflow.local_runs import _night_before_ready
+
+    monkeypatch.setenv("CLOSEFLOW_HOME", str(rt.home))
+    monkeypatch.setenv("CLOSEFLOW_WAREHOUSE_URL", rt.warehouse_url)
+    refused = r"\(2026-01-06\) has not finished its report, and nights run in order"
+    with pytest.raises(RuntimeError, match=refused):
+        _night_before_ready(dt.date(2026, 1, 7))
+    record_step(rt, "report", night(5), "success", started_at=RECEIVED)
+    _night_before_ready(dt.date(2026, 1, 6))  # the 5th is done: the 6th may start
 
 
 def test_a_period_is_locked_and_reopened_from_the_command_line(rt, monkeypatch, capsys):

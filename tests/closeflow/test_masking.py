@@ -172,7 +172,7 @@ def test_failure_mail_body_has_no_account_and_no_path(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from closeflow.airflow.notify import FailureNotifier
-    from tests.smtp import SmtpServer
+    from tests.smtp import SmtpServer, airflow_connection, text_of
 
     ti = SimpleNamespace(dag_id="ledger_nightly", task_id="bank", run_id="r", try_number=1)
     error = ValueError(
@@ -181,12 +181,11 @@ def test_failure_mail_body_has_no_account_and_no_path(tmp_path, monkeypatch):
     )
     with SmtpServer() as smtp:
         monkeypatch.setenv("CLOSEFLOW_HOME", str(tmp_path))
-        monkeypatch.setenv("CLOSEFLOW_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("CLOSEFLOW_SMTP_PORT", str(smtp.port))
+        monkeypatch.setenv("AIRFLOW_CONN_CLOSEFLOW_SMTP", airflow_connection(smtp.port))
         monkeypatch.setenv("CLOSEFLOW_ALERT_TO", "oncall@example.com")
         FailureNotifier().notify({"task_instance": ti, "exception": error})
     [mail] = smtp.messages
-    body = mail.get_content()
+    body = text_of(mail)
     assert (
         "error: ValueError: camt053_****3000_2026-01-05.xml:12: line for Konto ****3000 "
         "does not add up (RE-2026-00012, 1.234,56 EUR)"

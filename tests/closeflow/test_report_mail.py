@@ -21,30 +21,12 @@ from closeflow.report_data import history
 from closeflow.report_mail import deliveries, mail_report
 from closeflow.runtime import Runtime, Window
 from closeflow.sample import generate
-from tests.smtp import SmtpServer
+from tests.smtp import SmtpServer, airflow_connection
 
 FIRST = dt.date(2026, 1, 1)
 NIGHTS = 12
 LAST = FIRST + dt.timedelta(days=NIGHTS - 1)
 FINANCE = "finance@example.com, controller@example.com"
-
-
-def _connection(port: int) -> str:
-    """An Airflow SMTP connection to localhost, plain SMTP (no TLS), as an env variable."""
-    return json.dumps(
-        {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": port,
-            "extra": {
-                "from_email": "closeflow@example.com",
-                "disable_ssl": True,
-                "disable_tls": True,
-                "timeout": 5,
-                "retry_limit": 0,
-            },
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +66,9 @@ def _unexplained_receipt(rt: Runtime, night: dt.date) -> None:
 @pytest.fixture
 def mail_env(monkeypatch):
     def setup(port: int) -> None:
-        monkeypatch.setenv("AIRFLOW_CONN_CLOSEFLOW_SMTP", _connection(port))
+        monkeypatch.setenv("AIRFLOW_CONN_CLOSEFLOW_SMTP", airflow_connection(port))
         monkeypatch.setenv("CLOSEFLOW_REPORT_TO", FINANCE)
-        monkeypatch.delenv("CLOSEFLOW_SMTP_HOST", raising=False)  # no on-call mail
+        monkeypatch.delenv("CLOSEFLOW_ALERT_TO", raising=False)  # no on-call mail
 
     return setup
 

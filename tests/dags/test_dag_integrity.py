@@ -90,6 +90,18 @@ def test_warehouse_writers_share_one_pool(dagbag, dag_id):
     assert pooled == WRITERS[dag_id]
 
 
+def test_the_nightly_ledger_has_a_morning_deadline(dagbag):
+    """Done by 06:00 company time: six hours after the scheduler queues the midnight run."""
+    from airflow.sdk.definitions.deadline import DeadlineReference
+
+    from closeflow.airflow.deadlines import night_late
+
+    [alert] = dagbag.get_dag("ledger_nightly").deadline
+    assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
+    assert alert.interval == dt.timedelta(hours=6)
+    assert alert.callback.path == f"{night_late.__module__}.{night_late.__name__}"
+
+
 def test_ocr_runs_on_the_ocr_queue_the_compose_workers_take(dagbag):
     from closeflow.airflow import OCR_QUEUE
 

@@ -110,6 +110,7 @@ class Deployment:
     health_port: int
     admin: tuple[str, str]  # the UI's and REST API's admin: user, password
     init_output: str = ""
+    smtp: object = None  # the SMTP server the Airflow connection points at (tests.smtp)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def start(self, name: str, command: list[str], env: Mapping[str, str] | None = None) -> None:

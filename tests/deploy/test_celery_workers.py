@@ -34,6 +34,7 @@ from tests.deploy.airflow_processes import (
     generated_secrets,
     service_command,
 )
+from tests.smtp import SmtpServer, airflow_connection, text_of
 
 DAGS = Path(__file__).parent / "dags"
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor")
@@ -60,7 +61,7 @@ def deployment(tmp_path_factory):
     redis_db = random.randint(8, 15)
     broker = f"redis://127.0.0.1:6379/{redis_db}"
     redis.Redis.from_url(broker).flushdb()
-    with fresh_database("closeflow_celery") as db_url:
+    with fresh_database("closeflow_celery") as db_url, SmtpServer() as smtp:
         api_port, health_port = free_port(), free_port()
         pg = db_url.replace("postgresql://", "")
         local = {
@@ -76,11 +77,10 @@ def deployment(tmp_path_factory):
             "AIRFLOW_ADMIN_PASSWORD": secrets.token_hex(16),
             "CLOSEFLOW_HOME": str(home / "var"),
             "CLOSEFLOW_WAREHOUSE_URL": f"duckdb:///{home / 'var' / 'warehouse.duckdb'}",
-            "CLOSEFLOW_SMTP_HOST": "",
-            "CLOSEFLOW_SMTP_PORT": "25",
-            "CLOSEFLOW_ALERT_TO": "",
-            "AIRFLOW_CONN_CLOSEFLOW_SMTP": "",
+            "CLOSEFLOW_ALERT_TO": "oncall@example.com",
+            "AIRFLOW_CONN_CLOSEFLOW_SMTP": airflow_connection(smtp.port),
             "CLOSEFLOW_REPORT_TO": "",
+            "CLOSEFLOW_NIGHT_DEADLINE": "06:00",
             **generated_secrets(),
         }
         here = {
@@ -89,6 +89,8 @@ def deployment(tmp_path_factory):
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(health_port),
+            # two task processes per worker on this 2-core machine (Celery's default is 16)
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
         }
 
         def env_of(service: str, **extra: str) -> dict[str, str]:
@@ -101,6 +103,7 @@ def deployment(tmp_path_factory):
             health_port=health_port,
             admin=(local["AIRFLOW_ADMIN_USER"], local["AIRFLOW_ADMIN_PASSWORD"]),
         )
+        d.smtp = smtp
         try:
             init = subprocess.run(
                 service_command(compose, "airflow-init", paths),
@@ -155,18 +158,22 @@ def _answers(d: Deployment, path: str) -> bool:
         return False
 
 
-def test_two_celery_workers_share_mapped_tasks(deployment):
-    d = deployment
+def _trigger(d: Deployment, dag_id: str) -> tuple[str, dict]:
+    """Through the REST API, as an operator would: wait until the DAG is parsed, unpause
+    it, trigger a run. Returns the API token and the run."""
     d.wait_for("the api-server", lambda: _answers(d, "/api/v2/version"))
     token = _token(d)
     d.wait_for(
-        "the dag-processor to parse the DAG",
-        lambda: any(
-            dag["dag_id"] == "celery_fanout" for dag in _rest(d, "GET", "/dags", token)["dags"]
-        ),
+        f"the dag-processor to parse {dag_id}",
+        lambda: any(dag["dag_id"] == dag_id for dag in _rest(d, "GET", "/dags", token)["dags"]),
     )
-    _rest(d, "PATCH", "/dags/celery_fanout", token, {"is_paused": False})
-    run = _rest(d, "POST", "/dags/celery_fanout/dagRuns", token, {"logical_date": None})
+    _rest(d, "PATCH", f"/dags/{dag_id}", token, {"is_paused": False})
+    return token, _rest(d, "POST", f"/dags/{dag_id}/dagRuns", token, {"logical_date": None})
+
+
+def test_two_celery_workers_share_mapped_tasks(deployment):
+    d = deployment
+    token, run = _trigger(d, "celery_fanout")
     run_path = f"/dags/celery_fanout/dagRuns/{run['dag_run_id']}"
     d.wait_for(
         "the run to finish",
@@ -186,6 +193,29 @@ def test_two_celery_workers_share_mapped_tasks(deployment):
     assert value["workers"] == ["w1", "w2"], "one worker took every task"
     for worker in WORKERS:
         assert "succeeded" in d.log(worker)
+
+
+def test_a_missed_deadline_is_mailed_to_on_call(deployment):
+    """closeflow's nightly deadline, due 5 s after queueing on a 25 s task: the scheduler
+    finds it missed, the triggerer runs the callback, which records the alert and mails it
+    through the Airflow SMTP connection."""
+    d = deployment
+    _, run = _trigger(d, "late_night")
+
+    def deadline_mails() -> list:
+        return [m for m in d.smtp.messages if "not done by its deadline" in m["Subject"]]
+
+    d.wait_for("the deadline mail", lambda: bool(deadline_mails()), timeout=240)
+    [mail] = deadline_mails()
+    assert mail["To"] == "oncall@example.com"
+    body = text_of(mail)
+    assert "dag_id: late_night" in body and f"run_id: {run['dag_run_id']}" in body
+    assert "night: no night (" in body  # triggered without a date: it names no night
+    [record] = [
+        json.loads(line)
+        for line in (d.home / "var" / "alerts" / "deadlines.jsonl").read_text().splitlines()
+    ]
+    assert record["dag_id"] == "late_night" and record["run_id"] == run["dag_run_id"]
 
 
 def test_init_migrated_and_seeded_the_company_once(deployment):

@@ -11,6 +11,7 @@ import os
 
 from dateutil.relativedelta import relativedelta
 
+from closeflow.airflow.deadlines import nightly_deadline
 from closeflow.airflow.notify import FailureNotifier
 from closeflow.airflow.windows import MONTH, NIGHT, RunWindowRefused, run_window, window_params
 from closeflow.runtime import Runtime, Window
@@ -144,6 +145,7 @@ __all__ = [
     "ensure_pool",
     "default_args",
     "monthly_timetable",
+    "nightly_deadline",
     "nightly_timetable",
     "runtime",
     "start_date",
