@@ -342,12 +342,9 @@ def undo_match(
                 f"bank line {line_id} has no match to undo"
                 + (f": {booked}; change the bank rule and re-run the night" if booked else "")
             )
-        undone = rt.warehouse.query(
-            f"SELECT DISTINCT bank_line_id, item_id FROM {rt.warehouse.schema}.match_decisions "
-            f"WHERE bank_line_id = :l AND decision = 'undo'",
-            {"l": line_id},
-        ).to_pylist()
-        waiting = {r["item_id"] for r in undone} & {m["item_id"] for m in matches}
+        # a standing match whose pair's latest decision is an undo waits for its night
+        # (a pair confirmed again after an undo is a new match: it may be undone again)
+        waiting = decisions_as_of(rt, None).rejected & {(line_id, m["item_id"]) for m in matches}
         if waiting:
             raise MatchDecisionError(
                 f"bank line {line_id}'s match is undone already: the next night applies it"

@@ -251,7 +251,12 @@ def reconcile_window(rt: Runtime, window: Window) -> StepSummary:
                 "match_undo",
                 u["match_id"],
                 first["entry_date"],
-                [(j["account"], -j["amount"], -j["amount_txn"]) for j in payment],
+                # each leg in its own currency and rate (an FX-paid invoice's payable is
+                # in the invoice's currency, the bank leg in the line's)
+                [
+                    (j["account"], -j["amount"], -j["amount_txn"], j["currency"], j["fx_rate"])
+                    for j in payment
+                ],
                 f"Undone by {u['undo_by']}: {first['description']}",
                 first["currency"],
                 first["fx_rate"],

@@ -340,6 +340,11 @@ def test_an_auto_match_undone_is_reversed_and_its_line_tried_again(rt) -> None:
     assert ids[2]["match_id"] != ids[0]["match_id"]
     assert _ledger(rt, "1200") == D("-59.50")
     assert {r["item_id"][:1] for r in open_items_as_of(rt, None).to_pylist()} == {"a"}
+    # and the new match can be undone in its turn
+    again = undo_match(
+        rt, "S0112:1", "ben", "wrong after all", at=MORNING_AFTER + dt.timedelta(days=3)
+    )
+    assert [r["decision"] for r in again["rows"]] == ["undo"]
 
 
 def test_undo_needs_a_match(rt) -> None:
@@ -432,3 +437,15 @@ def test_an_invoice_in_yuan_paid_from_the_euro_account_clears_it_at_the_days_rat
     assert legs[0]["amount"] == payable and legs[1]["amount"] == -paid
     assert sum(r["amount"] for r in legs) == 0
     assert cny not in {r["item_id"] for r in open_items_as_of(rt, None).to_pylist()}
+
+    # undone, the payment is reversed leg by leg, each in its own currency
+    undo_match(rt, "S0112:1", "anna", "paid twice", at=MORNING_AFTER)
+    reconcile_window(rt, Window.day(NEXT, rt.tz))
+    reversal = rt.warehouse.query(
+        f"SELECT account, amount, currency, amount_txn FROM {raw}.journal_lines "
+        f"WHERE source_type = 'match_undo' ORDER BY line_no"
+    ).to_pylist()
+    assert [(r["account"], r["currency"], r["amount_txn"], r["amount"]) for r in reversal] == [
+        (r["account"], r["currency"], -r["amount_txn"], -r["amount"]) for r in legs
+    ]
+    assert cny in {r["item_id"] for r in open_items_as_of(rt, None).to_pylist()}

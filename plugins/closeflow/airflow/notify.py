@@ -29,8 +29,8 @@ def window_named(context) -> str:
     none (the failure may be that very refusal)."""
     from closeflow.airflow.windows import MONTH, NIGHT, run_window
 
-    ti = context.get("task_instance") or context.get("ti")
-    unit = MONTH if getattr(ti, "dag_id", "") == "month_end_close" else NIGHT
+    # the close's DAG takes a `period`, the nightly ones a `date` (windows.window_params)
+    unit = MONTH if "period" in (context.get("params") or {}) else NIGHT
     try:
         from closeflow.airflow import COMPANY_TZ
 
